@@ -1,0 +1,115 @@
+"""Read paperfeed's settings from PAPERFEED_* environment variables, once, at start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ENV_PREFIX = "PAPERFEED_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value paperfeed cannot use."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob paperfeed has; each field is read from PAPERFEED_<FIELD NAME IN CAPITALS>."""
+
+    database_url: str = _setting(
+        "sqlite:///data/paperfeed.db",
+        "Where the catalog lives: sqlite:///relative.db, sqlite:////absolute.db "
+        "(postgresql:// comes later).",
+    )
+    arxiv_oai_url: str = _setting(
+        "https://oaipmh.arxiv.org/oai", "arXiv's OAI-PMH endpoint, used by `harvest arxiv`."
+    )
+    arxiv_api_url: str = _setting(
+        "https://export.arxiv.org/api/query", "arXiv's Atom API endpoint."
+    )
+    request_delay_s: float = _setting(
+        3.0, "Seconds to wait between two requests to arXiv (arXiv asks for at least 3)."
+    )
+    request_timeout_s: float = _setting(60.0, "Timeout of one HTTP request, in seconds.")
+    max_retries: int = _setting(
+        5, "How often a failed request (5xx, 429, dropped connection) is retried."
+    )
+    max_retry_after_s: float = _setting(
+        600.0, "Longest Retry-After paperfeed honours before giving up on a source."
+    )
+    contact_email: str = _setting(
+        "", "Sent in the User-Agent of requests to arXiv, so they can reach you."
+    )
+    ingest_batch_size: int = _setting(
+        1000, "Papers written per transaction; an interrupted ingest loses at most this many."
+    )
+
+    @property
+    def user_agent(self) -> str:
+        contact = f"; mailto:{self.contact_email}" if self.contact_email else ""
+        return f"paperfeed/0.1 (+https://github.com/paperfeed/paperfeed{contact})"
+
+
+def setting_help() -> dict[str, tuple[str, Any, str]]:
+    """Map each environment variable to (field name, default, help), for docs and `--help`."""
+    return {
+        ENV_PREFIX + f.name.upper(): (f.name, f.default, f.metadata["help"])
+        for f in dataclasses.fields(Settings)
+    }
+
+
+def _convert(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        return kind(raw.strip()) if kind in (int, float) else raw
+    except ValueError:
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {raw!r}") from None
+
+
+def _validate(settings: Settings) -> None:
+    if not settings.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ConfigError(
+            f"PAPERFEED_DATABASE_URL: unsupported URL {settings.database_url!r}; "
+            "use sqlite:///path.db"
+        )
+    for name in ("request_delay_s", "request_timeout_s", "max_retry_after_s"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
+    if settings.max_retries < 0:
+        raise ConfigError(f"{ENV_PREFIX}MAX_RETRIES must not be negative")
+    if settings.ingest_batch_size < 1:
+        raise ConfigError(f"{ENV_PREFIX}INGEST_BATCH_SIZE must be at least 1")
+
+
+def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Build Settings from PAPERFEED_* variables; `overrides` (CLI flags) win over the environment.
+
+    Overrides whose value is None are ignored, so unset CLI flags fall through.
+    """
+    kinds = {f.name: f.type for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            pytype = {"str": str, "int": int, "float": float, "bool": bool}[str(kind)]
+            values[name] = _convert(ENV_PREFIX + name.upper(), raw, pytype)
+    for name, value in overrides.items():
+        if name not in kinds:
+            raise ConfigError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = value
+    settings = Settings(**values)
+    _validate(settings)
+    return settings

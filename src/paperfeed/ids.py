@@ -1,0 +1,65 @@
+"""Parse and normalise paper identifiers (arXiv new- and old-style, or a source's own id)."""
+
+from __future__ import annotations
+
+import re
+
+_NEW_STYLE = re.compile(r"^(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v(\d+))?$")
+# archive(.SUBJECT)/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136, cond-mat/0102536v2
+_OLD_STYLE = re.compile(
+    r"^([a-z]+(?:-[a-z]+)*)(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/(\d{2}(?:0[1-9]|1[0-2])\d{3})(?:v(\d+))?$"
+)
+_PREFIXES = re.compile(
+    r"^(?:oai:arxiv\.org:|arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)",
+    re.IGNORECASE,
+)
+_OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
+
+
+class BadIdentifier(ValueError):
+    """A string is not a usable paper identifier."""
+
+
+def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
+    """Split an arXiv identifier in any common spelling into (id without version, version).
+
+    Accepts `2606.27372v2`, `arXiv:2606.27372`, `oai:arXiv.org:hep-th/9901001`,
+    `https://arxiv.org/abs/math.GT/0309136v1`, `…/pdf/2606.27372v1.pdf`.
+    """
+    text = _PREFIXES.sub("", raw.strip())
+    if text.lower().endswith(".pdf"):
+        text = text[:-4]
+    match = _NEW_STYLE.match(text)
+    if match:
+        return match.group(1), _version(match.group(2))
+    match = _OLD_STYLE.match(text)
+    if match:
+        return f"{match.group(1)}/{match.group(2)}", _version(match.group(3))
+    raise BadIdentifier(f"not an arXiv identifier: {raw[:80]!r}")
+
+
+def is_arxiv_id(paper_id: str) -> bool:
+    """True when `paper_id` is a normalised arXiv id (no version, no prefix)."""
+    try:
+        return parse_arxiv_id(paper_id) == (paper_id, None)
+    except BadIdentifier:
+        return False
+
+
+def parse_paper_id(raw: object) -> tuple[str, int | None]:
+    """Like parse_arxiv_id, but also accept a source's own id (a BEIR doc id, say) as it is."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadIdentifier("missing id")
+    try:
+        return parse_arxiv_id(raw)
+    except BadIdentifier:
+        text = raw.strip()
+        if _OTHER_ID.match(text):
+            return text, None
+        raise BadIdentifier(f"unusable id {text[:80]!r}") from None
+
+
+def _version(digits: str | None) -> int | None:
+    return int(digits) if digits else None

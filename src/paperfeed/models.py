@@ -1,0 +1,123 @@
+"""The records paperfeed keeps: papers and the days a paper was featured, as plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from paperfeed.ids import is_arxiv_id
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper, at the latest version paperfeed has seen.
+
+    `id` is the arXiv id without version (`2606.27372`, `hep-th/9901001`), or a non-arXiv
+    source's own id (a BEIR document id). Datetimes are timezone-aware UTC.
+    """
+
+    id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # primary category first when the source says which
+    version: int | None = None
+    published: datetime | None = None  # first version
+    updated: datetime | None = None  # latest version
+    listed: date | None = None  # first day it was announced/listed
+    comment: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    license: str | None = None
+    source: str = ""
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def is_arxiv(self) -> bool:
+        return is_arxiv_id(self.id)
+
+    @property
+    def abs_url(self) -> str | None:
+        return f"https://arxiv.org/abs/{self.id}" if self.is_arxiv else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        return f"https://arxiv.org/pdf/{self.id}" if self.is_arxiv else None
+
+
+@dataclass(frozen=True)
+class Featured:
+    """A paper's appearance in a curated daily list (Hugging Face daily papers), with its votes."""
+
+    paper_id: str
+    day: date
+    source: str
+    upvotes: int = 0
+    num_comments: int = 0
+    submitted_by: str | None = None
+
+
+@dataclass
+class UpsertCounts:
+    """What writing a batch of papers did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass
+class CatalogStats:
+    """Counts over the whole catalog, for `paperfeed stats`."""
+
+    papers: int
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_month: dict[str, int] = field(default_factory=dict)
+    featured: int = 0
+    first_listed: date | None = None
+    last_listed: date | None = None
+
+
+@dataclass(frozen=True)
+class HarvestState:
+    """Where a resumable harvest stands: its parameters, its next page, how far it got."""
+
+    key: str  # e.g. "arxiv-oai:cs"
+    params: dict[str, str | None]
+    resumption_token: str | None = None
+    pages: int = 0
+    records: int = 0
+    completed_until: date | None = None  # the `until` of the last harvest that finished
+
+
+def paper_as_dict(paper: Paper) -> dict[str, object]:
+    """A paper as JSON-ready data (dates as ISO 8601), with its derived links."""
+    return {
+        "id": paper.id,
+        "version": paper.version,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": list(paper.authors),
+        "categories": list(paper.categories),
+        "primary_category": paper.primary_category,
+        "published": paper.published.isoformat().replace("+00:00", "Z")
+        if paper.published
+        else None,
+        "updated": paper.updated.isoformat().replace("+00:00", "Z") if paper.updated else None,
+        "listed": paper.listed.isoformat() if paper.listed else None,
+        "comment": paper.comment,
+        "doi": paper.doi,
+        "journal_ref": paper.journal_ref,
+        "license": paper.license,
+        "links": {"abs": paper.abs_url, "pdf": paper.pdf_url},
+        "source": paper.source,
+    }
