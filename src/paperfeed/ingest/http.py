@@ -1,0 +1,122 @@
+"""Fetch URLs politely: a minimum gap between requests, retries with backoff, Retry-After."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from paperfeed.config import Settings
+
+log = logging.getLogger("paperfeed.ingest")
+
+# Statuses that mean "try again later" rather than "this request is wrong".
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class SourceUnavailable(Exception):
+    """A source could not be fetched, even after retrying; `response` is the last answer, if any."""
+
+    def __init__(self, message: str, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class PoliteClient:
+    """An HTTP client that waits `request_delay_s` after each answer before asking again, and
+    retries failures.
+
+    A 503/429 with Retry-After waits as long as asked (up to `max_retry_after_s`); other
+    transient failures back off exponentially from the request delay.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._last_request: float | None = None
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=settings.request_timeout_s,
+            follow_redirects=True,
+            headers={"User-Agent": settings.user_agent},
+        )
+
+    def __enter__(self) -> PoliteClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _wait_turn(self) -> None:
+        if self._last_request is not None:
+            gap = self.settings.request_delay_s - (time.monotonic() - self._last_request)
+            if gap > 0:
+                self._sleep(gap)
+
+    def get(self, url: str, params: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET `url`, retrying transient failures; SourceUnavailable when it cannot be had."""
+        attempts = self.settings.max_retries + 1
+        problem = ""
+        for attempt in range(attempts):
+            self._wait_turn()
+            try:
+                response = self._client.get(url, params=params)
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                wait = self._backoff_s(attempt)
+            else:
+                # The gap counts from the end of a request, so a slow server gets more rest.
+                self._last_request = time.monotonic()
+                if response.status_code < 400:
+                    return response
+                problem = f"HTTP {response.status_code}"
+                if response.status_code not in _RETRY_STATUSES:
+                    raise SourceUnavailable(f"{url}: {problem}", response)
+                asked = retry_after_s(response.headers.get("Retry-After"))
+                if asked is not None and asked > self.settings.max_retry_after_s:
+                    raise SourceUnavailable(
+                        f"{url}: {problem}, asked to retry after {asked:.0f} s, more than "
+                        f"PAPERFEED_MAX_RETRY_AFTER_S={self.settings.max_retry_after_s:.0f}"
+                    )
+                wait = (
+                    max(asked, self.settings.request_delay_s)
+                    if asked is not None
+                    else self._backoff_s(attempt)
+                )
+            if attempt + 1 < attempts:
+                log.warning("%s: %s; retrying in %.1f s", url, problem, wait)
+                self._sleep(wait)
+                self._last_request = None  # the wait above already kept the gap
+        raise SourceUnavailable(f"{url}: {problem} after {attempts} attempts")
+
+    def _backoff_s(self, attempt: int) -> float:
+        base = max(self.settings.request_delay_s, 0.1)
+        return min(base * 2**attempt, 300.0)

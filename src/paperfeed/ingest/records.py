@@ -1,0 +1,143 @@
+"""What every source's parser yields, and the field parsers they share (dates, names, lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from paperfeed.models import Featured, Paper
+from paperfeed.text import clean_optional, clean_text
+
+
+class BadRecord(ValueError):
+    """A record that cannot become a paper; the message says why."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One good record: a paper, and the featured day it came with (Hugging Face daily papers)."""
+
+    paper: Paper
+    featured: Featured | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that was skipped: where it was (file:line or record id) and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+Outcome = Item | Rejected
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A UTC datetime from ISO 8601 (`2026-06-25T17:59:00.000Z`, `2026-06-25`) or RFC 2822
+    (`Mon, 2 Apr 2007 19:18:42 GMT`); None when missing; BadRecord when unreadable."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRecord(f"expected a date string, got {type(value).__name__}")
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            raise BadRecord(f"unreadable date {text[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_day(value: object) -> date | None:
+    """The calendar day (UTC) of a date or timestamp string."""
+    parsed = parse_datetime(value)
+    return parsed.date() if parsed else None
+
+
+def require_text(record: Mapping[str, Any], *keys: str) -> str:
+    """The first of `keys` present in `record`, cleaned; BadRecord if it is not text."""
+    for key in keys:
+        if key in record and record[key] is not None:
+            value = record[key]
+            if not isinstance(value, str | int | float):
+                raise BadRecord(f"{key!r} must be text, got {type(value).__name__}")
+            return clean_text(value)
+    return ""
+
+
+def optional_text(record: Mapping[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise BadRecord(f"{key!r} must be text, got {type(value).__name__}")
+    return clean_optional(value)
+
+
+def name_list(value: object, field: str = "authors") -> tuple[str, ...]:
+    """A tuple of cleaned, non-empty names from a list of strings (or of {"name": ...})."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return split_author_string(value)
+    if not isinstance(value, list):
+        raise BadRecord(f"{field!r} must be a list, got {type(value).__name__}")
+    names = []
+    for entry in value:
+        raw = entry.get("name") if isinstance(entry, Mapping) else entry
+        if raw is None:
+            continue
+        if not isinstance(raw, str):
+            raise BadRecord(f"{field!r} holds a {type(raw).__name__}, expected names")
+        name = clean_text(raw)
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
+def split_author_string(value: str) -> tuple[str, ...]:
+    """Split arXiv's author string (`A. One, B. Two and C. Three`) into names."""
+    text = clean_text(value)
+    if not text:
+        return ()
+    parts = []
+    for chunk in text.replace(" and ", ", ").split(","):
+        name = chunk.strip()
+        if name:
+            parts.append(name)
+    return tuple(parts)
+
+
+def category_list(value: object) -> tuple[str, ...]:
+    """Categories from a list or a space-separated string (arXiv's form), order kept, no repeats."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raw = value.split()
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        raw = value
+    else:
+        raise BadRecord("'categories' must be a list of strings or a space-separated string")
+    return tuple(dict.fromkeys(c.strip() for c in raw if c.strip()))
+
+
+def int_field(record: Mapping[str, Any], key: str, default: int = 0) -> int:
+    value = record.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadRecord(f"{key!r} must be a number")
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRecord(f"{key!r} must be a number, got {value!r}") from None

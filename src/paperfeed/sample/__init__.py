@@ -1,0 +1,13 @@
+"""Locate the bundled sample of real arXiv papers that `make run` serves."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+SAMPLE_FILE = "arxiv-cs-latest.jsonl.gz"
+
+
+def sample_path() -> Path:
+    """The gzipped JSONL file of the sample (paperfeed's own schema)."""
+    return Path(str(resources.files("paperfeed.sample") / SAMPLE_FILE))
