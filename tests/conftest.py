@@ -1,0 +1,60 @@
+"""Shared fixtures: a real SQLite store on tmp_path, test settings, paper factories."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from paperfeed.config import Settings
+from paperfeed.models import Paper
+from paperfeed.storage import SqliteStore, open_store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for tests: a database in tmp_path and short (but real) waits between requests."""
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'paperfeed.db'}",
+        request_delay_s=0.05,
+        max_retries=3,
+        ingest_batch_size=50,
+    )
+
+
+@pytest.fixture
+def store(settings: Settings):
+    store = open_store(settings.database_url)
+    assert isinstance(store, SqliteStore)
+    yield store
+    store.close()
+
+
+def make_paper(paper_id: str = "2606.00001", **changes: object) -> Paper:
+    """A plausible paper; pass fields to change."""
+    paper = Paper(
+        id=paper_id,
+        title="Denoising Attention for Visual Tasks",
+        abstract="We propose denoising attention.",
+        authors=("Ron Campos", "Xin Li"),
+        categories=("cs.CV", "cs.LG"),
+        version=1,
+        published=datetime(2026, 6, 25, 17, 59, tzinfo=UTC),
+        listed=date(2026, 6, 26),
+        source="jsonl",
+    )
+    return dataclasses.replace(paper, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def replay():
+    """A running ReplayServer; add routes with `replay.route(path, Reply(...), **query)`."""
+    from replay import ReplayServer
+
+    server = ReplayServer().start()
+    yield server
+    server.stop()

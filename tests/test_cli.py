@@ -1,0 +1,136 @@
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from paperfeed.cli import cli
+
+
+@pytest.fixture
+def run(settings):
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), env={"PAPERFEED_DATABASE_URL": settings.database_url})
+
+    return invoke
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_command_has_help(run):
+    for path, command in _commands(cli):
+        assert command.help, f"`paperfeed {' '.join(path)}` has no help text"
+        result = run(*path, "--help")
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.output
+    assert "PAPERFEED_DATABASE_URL" in run("--help").output
+
+
+def test_init_creates_the_database_once(run):
+    first = run("init")
+    assert first.exit_code == 0, first.output
+    assert "applied 001_init.sql; 0 papers" in first.output
+    assert "schema already up to date" in run("init").output
+
+
+def test_ingest_prints_a_summary_and_stats_count_it(run):
+    result = run(
+        "ingest", str(FIXTURES / "kaggle_snapshot.jsonl"), str(FIXTURES / "atom_id_list.xml")
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "added 12, updated 0, unchanged 0, skipped 0"
+    stats = json.loads(run("stats", "--json").output)
+    assert stats["papers"] == 12
+    assert stats["by_category"]["math.CO"] == 3
+    assert stats["by_month"] == {
+        "2006-01": 1,
+        "2007-03": 5,
+        "2007-04": 4,
+        "2016-05": 1,
+        "2020-05": 1,
+    }
+    text = run("stats").output
+    assert "papers: 12" in text
+    assert "math.CO" in text
+
+
+def test_ingest_exits_non_zero_only_when_nothing_was_read(run, tmp_path):
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\n{}\n")
+    result = run("ingest", str(junk))
+    assert result.exit_code == 1
+    assert "added 0, updated 0, unchanged 0, skipped 2" in result.output
+    assert "nothing could be read" in result.output
+    mixed = run("ingest", str(junk), str(FIXTURES / "kaggle_snapshot.jsonl"))
+    assert mixed.exit_code == 0
+    assert run("ingest").exit_code == 2  # usage error: no sources
+
+
+def test_ingest_sample_loads_the_bundled_papers(run):
+    result = run("ingest", "--sample")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "added 3292, updated 0, unchanged 0, skipped 0"
+    stats = json.loads(run("stats", "--json").output)
+    assert stats["papers"] == 3292
+    assert stats["first_listed"] == "2026-06-16"
+    assert stats["last_listed"] == "2026-07-01"
+
+
+def test_show_prints_a_paper_by_any_id_spelling(run):
+    run("ingest", str(FIXTURES / "atom_id_list.xml"), str(FIXTURES / "hf_daily_papers.json"))
+    text = run("show", "https://arxiv.org/abs/2005.14124v1")
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith(
+        "2005.14124v2  Active Fuzzing for Testing and Securing Cyber-Physical Systems"
+    )
+    assert "pdf:        https://arxiv.org/pdf/2005.14124" in text.output
+    data = json.loads(run("show", "2410.17243", "--json").output)
+    assert data["id"] == "2410.17243"
+    assert data["links"] == {
+        "abs": "https://arxiv.org/abs/2410.17243",
+        "pdf": "https://arxiv.org/pdf/2410.17243",
+    }
+    assert data["featured"] == [
+        {
+            "paper_id": "2410.17243",
+            "day": "2024-10-25",
+            "source": "hf-daily",
+            "upvotes": 64,
+            "num_comments": 3,
+            "submitted_by": "ClownRat",
+        }
+    ]
+
+
+def test_show_unknown_or_malformed_ids_fail_cleanly(run):
+    missing = run("show", "2606.99999")
+    assert missing.exit_code == 1
+    assert "no paper with id '2606.99999'" in missing.output
+    assert run("show", "<bad id>").exit_code == 1
+
+
+def test_bad_settings_are_refused_at_start_up(settings):
+    result = CliRunner().invoke(cli, ["stats"], env={"PAPERFEED_DATABASE_URL": "mysql://x/y"})
+    assert result.exit_code == 1
+    assert "unsupported URL" in result.output
+    result = CliRunner().invoke(
+        cli,
+        ["stats"],
+        env={"PAPERFEED_DATABASE_URL": settings.database_url, "PAPERFEED_REQUEST_DELAY_S": "soon"},
+    )
+    assert "PAPERFEED_REQUEST_DELAY_S: expected float, got 'soon'" in result.output
+
+
+def test_harvest_needs_from_on_first_run(run):
+    result = run("harvest", "arxiv", "--set", "cs")
+    assert result.exit_code == 1
+    assert "give --from YYYY-MM-DD" in result.output
+    assert run("harvest", "arxiv", "--from", "June").exit_code == 2

@@ -1,0 +1,56 @@
+import pytest
+
+from paperfeed.config import ConfigError, Settings, load_settings, setting_help
+
+
+def test_defaults_without_environment():
+    settings = load_settings({})
+    assert settings == Settings()
+    assert settings.database_url == "sqlite:///data/paperfeed.db"
+
+
+def test_environment_is_read_and_typed():
+    settings = load_settings(
+        {
+            "PAPERFEED_DATABASE_URL": "sqlite:////srv/pf.db",
+            "PAPERFEED_REQUEST_DELAY_S": "5",
+            "PAPERFEED_MAX_RETRIES": "2",
+            "PAPERFEED_CONTACT_EMAIL": "ops@example.org",
+            "UNRELATED": "x",
+        }
+    )
+    assert settings.database_url == "sqlite:////srv/pf.db"
+    assert settings.request_delay_s == 5.0
+    assert settings.max_retries == 2
+    assert "mailto:ops@example.org" in settings.user_agent
+
+
+def test_flags_override_the_environment_and_none_falls_through():
+    env = {"PAPERFEED_DATABASE_URL": "sqlite:///env.db"}
+    assert load_settings(env, database_url="sqlite:///flag.db").database_url == "sqlite:///flag.db"
+    assert load_settings(env, database_url=None).database_url == "sqlite:///env.db"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PAPERFEED_DATABASE_URL": "mysql://db"}, "unsupported URL"),
+        ({"PAPERFEED_MAX_RETRIES": "many"}, "expected int"),
+        ({"PAPERFEED_REQUEST_DELAY_S": "-1"}, "must not be negative"),
+        ({"PAPERFEED_INGEST_BATCH_SIZE": "0"}, "at least 1"),
+    ],
+)
+def test_bad_values_are_refused(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+
+
+def test_unknown_overrides_are_refused():
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings({}, colour="blue")
+
+
+def test_every_setting_has_help():
+    helps = setting_help()
+    assert "PAPERFEED_DATABASE_URL" in helps
+    assert all(help_text for _, _, help_text in helps.values())

@@ -1,0 +1,71 @@
+"""SIGKILL a real `paperfeed ingest` mid-run; the rerun loses nothing and repeats nothing."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+TOTAL = 20_000
+
+
+def _count(db) -> int:
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def _ingest(db, path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": f"sqlite:///{db}",
+        "PAPERFEED_INGEST_BATCH_SIZE": "250",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "ingest", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_killing_an_ingest_midway_loses_nothing_and_duplicates_nothing(tmp_path):
+    path = tmp_path / "big.jsonl"
+    with path.open("w") as handle:
+        for n in range(TOTAL):
+            record = {
+                "id": f"2606.{n:05d}",
+                "title": f"Paper {n}",
+                "abstract": f"Abstract of paper {n}. " * 10,
+                "authors": ["A. Author"],
+                "categories": ["cs.LG"],
+                "published": "2026-06-26",
+            }
+            handle.write(json.dumps(record) + "\n")
+    db = tmp_path / "pf.db"
+    counts_at_kill = []
+    for _ in range(3):
+        before = _count(db)
+        process = _ingest(db, path)
+        deadline = time.monotonic() + 60
+        while _count(db) <= before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        counts_at_kill.append(_count(db))
+    assert 0 < counts_at_kill[0] < TOTAL, counts_at_kill
+    assert counts_at_kill[-1] < TOTAL, "the ingest finished before it could be killed"
+    final = _ingest(db, path)
+    out, err = final.communicate(timeout=120)
+    assert final.returncode == 0, err
+    added = TOTAL - counts_at_kill[-1]
+    assert out.strip() == f"added {added}, updated 0, unchanged {TOTAL - added}, skipped 0"
+    with sqlite3.connect(db) as conn:
+        total, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM papers").fetchone()
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert total == distinct == TOTAL

@@ -1,0 +1,134 @@
+import sqlite3
+import threading
+from datetime import date
+
+import pytest
+
+from conftest import make_paper
+from paperfeed.models import Featured, HarvestState, UpsertCounts
+from paperfeed.storage import PaperNotFound, SqliteStore, StorageError, open_store
+from paperfeed.storage.sqlite import sqlite_path
+
+
+def test_sqlite_urls_name_relative_absolute_and_memory_databases(tmp_path):
+    assert str(sqlite_path("sqlite:///data/paperfeed.db")) == "data/paperfeed.db"
+    assert str(sqlite_path("sqlite:////srv/pf/x.db")) == "/srv/pf/x.db"
+    assert sqlite_path("sqlite:///:memory:") is None
+    with pytest.raises(StorageError):
+        sqlite_path("mysql://localhost/db")
+    with pytest.raises(StorageError, match="not built yet"):
+        open_store("postgresql://localhost/pf")
+
+
+def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sub' / 'pf.db'}"
+    store = open_store(url)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.migrate() == []
+    store.close()
+    raw = sqlite3.connect(tmp_path / "sub" / "pf.db")
+    names = [row[0] for row in raw.execute("SELECT name FROM schema_migrations")]
+    assert names == ["001_init.sql"]
+
+
+def test_fresh_database_applies_every_migration(tmp_path):
+    store = SqliteStore(tmp_path / "new.db")
+    assert store.migrate() == ["001_init.sql"]
+    assert store.migrate() == []
+    store.close()
+
+
+def test_upsert_is_idempotent(store):
+    papers = [make_paper("2606.00001"), make_paper("2606.00002", title="Second")]
+    assert store.upsert_papers(papers) == UpsertCounts(added=2)
+    assert store.upsert_papers(papers) == UpsertCounts(unchanged=2)
+    assert store.count_papers() == 2
+    assert store.get_paper("2606.00002") == papers[1]
+
+
+def test_a_newer_version_updates_in_place(store):
+    store.upsert_papers([make_paper(version=1, categories=("cs.CV", "cs.LG"))])
+    counts = store.upsert_papers([make_paper(version=2, title="v2", categories=("cs.LG",))])
+    assert counts == UpsertCounts(updated=1)
+    assert store.get_paper("2606.00001").title == "v2"
+    assert store.catalog_stats().by_category == {"cs.LG": 1}
+    assert store.upsert_papers([make_paper(version=1, title="v1")]) == UpsertCounts(unchanged=1)
+    assert store.get_paper("2606.00001").title == "v2"
+
+
+def test_the_same_id_twice_in_one_batch_is_merged(store):
+    counts = store.upsert_papers([make_paper(version=2, title="v2"), make_paper(version=1)])
+    assert counts == UpsertCounts(added=1, unchanged=1)
+    assert store.get_paper("2606.00001").title == "v2"
+
+
+def test_text_of_any_size_and_kind_round_trips(store):
+    odd = make_paper(
+        "2606.00003",
+        title="<script>alert(1)</script> $\\mathcal{O}(n)$ \u00e9\u4e2d\U0001f600",
+        abstract="x" * 1_000_000,
+        authors=("Zoë O'Brien", 'Robert "); DROP TABLE papers;--'),
+        comment="",
+    )
+    store.upsert_papers([odd])
+    assert store.get_paper("2606.00003") == odd
+
+
+def test_get_paper_raises_for_unknown_ids_and_get_papers_skips_them(store):
+    store.upsert_papers([make_paper("2606.00001")])
+    with pytest.raises(PaperNotFound, match=r"2606\.99999"):
+        store.get_paper("2606.99999")
+    assert list(store.get_papers(["2606.00001", "2606.99999"])) == ["2606.00001"]
+
+
+def test_catalog_stats_count_by_category_and_month(store):
+    store.upsert_papers(
+        [
+            make_paper("2606.00001", categories=("cs.CV", "cs.AI")),
+            make_paper("2606.00002", categories=("cs.CV",)),
+            make_paper("2607.00003", categories=("cs.CL",), listed=None, published=None),
+        ]
+    )
+    stats = store.catalog_stats()
+    assert stats.papers == 3
+    assert stats.by_category == {"cs.CV": 2, "cs.AI": 1, "cs.CL": 1}
+    assert stats.by_month == {"2026-06": 2}
+
+
+def test_featured_days_keep_the_latest_votes(store):
+    store.upsert_papers([make_paper("2606.00001")])
+    day = date(2026, 6, 26)
+    assert store.upsert_featured([Featured("2606.00001", day, "hf-daily", 3, 0, "ak")]) == 1
+    store.upsert_featured([Featured("2606.00001", day, "hf-daily", 9, 2, None)])
+    assert store.featured_for("2606.00001") == [Featured("2606.00001", day, "hf-daily", 9, 2, "ak")]
+    assert store.upsert_featured([Featured("2606.99999", day, "hf-daily", 1)]) == 0
+    assert store.catalog_stats().featured == 1
+
+
+def test_harvest_state_round_trips(store):
+    assert store.get_harvest_state("arxiv-oai:cs") is None
+    state = HarvestState(
+        "arxiv-oai:cs",
+        {"set": "cs", "from": "2026-06-01", "until": None},
+        "tok|7",
+        2,
+        2000,
+        date(2026, 5, 31),
+    )
+    store.save_harvest_state(state)
+    assert store.get_harvest_state("arxiv-oai:cs") == state
+
+
+def test_threads_get_their_own_connections(store):
+    store.upsert_papers([make_paper("2606.00001")])
+    seen = []
+
+    def read() -> None:
+        seen.append(store.get_paper("2606.00001").id)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ["2606.00001"] * 4

@@ -1,0 +1,27 @@
+from paperfeed.text import clean_optional, clean_text
+
+
+def test_clean_text_collapses_arxiv_line_wrapping():
+    wrapped = "  Calculation of prompt diphoton production cross sections at\n  LHC energies\n"
+    expected = "Calculation of prompt diphoton production cross sections at LHC energies"
+    assert clean_text(wrapped) == expected
+
+
+def test_clean_text_drops_control_characters_and_lone_surrogates():
+    assert clean_text("a\x00b\x07c\x1b[31md\ud800e") == "abc[31mde"
+
+
+def test_clean_text_keeps_html_and_latex_verbatim():
+    raw = "<script>alert(1)</script> $\\mathcal{O}(n)$ \\emph{fast}"
+    assert clean_text(raw) == raw
+
+
+def test_clean_text_normalises_unicode_to_nfc():
+    assert clean_text("Bala\u0301zs") == "Bal\u00e1zs"
+
+
+def test_clean_optional_is_none_for_blank_values():
+    assert clean_optional(None) is None
+    assert clean_optional("  \n ") is None
+    assert clean_optional(" x ") == "x"
+    assert clean_text(12) == "12"
