@@ -49,6 +49,17 @@ class Settings:
     ingest_batch_size: int = _setting(
         1000, "Papers written per transaction; an interrupted ingest loses at most this many."
     )
+    model_dir: str = _setting(
+        "data/models/all-minilm-l6-v2",
+        "Folder of the exported embedding model (`paperfeed model export` writes it).",
+    )
+    embedding_max_tokens: int = _setting(
+        256, "Tokens of title + abstract the embedding model reads (the rest is cut)."
+    )
+    embedding_batch_size: int = _setting(32, "Texts embedded per model call.")
+    embedding_threads: int = _setting(
+        0, "CPU threads the embedding model may use (0: as many as there are cores)."
+    )
 
     @property
     def user_agent(self) -> str:
@@ -89,8 +100,11 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
     if settings.max_retries < 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_RETRIES must not be negative")
-    if settings.ingest_batch_size < 1:
-        raise ConfigError(f"{ENV_PREFIX}INGEST_BATCH_SIZE must be at least 1")
+    for name in ("ingest_batch_size", "embedding_max_tokens", "embedding_batch_size"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+    if settings.embedding_threads < 0:
+        raise ConfigError(f"{ENV_PREFIX}EMBEDDING_THREADS must not be negative")
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
