@@ -1,11 +1,11 @@
 import sqlite3
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from conftest import make_paper
-from paperfeed.models import Featured, HarvestState, UpsertCounts
+from paperfeed.models import Featured, HarvestState, SearchFilters, UpsertCounts
 from paperfeed.storage import PaperNotFound, SqliteStore, StorageError, open_store
 from paperfeed.storage.sqlite import sqlite_path
 
@@ -28,13 +28,35 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
     store.close()
     raw = sqlite3.connect(tmp_path / "sub" / "pf.db")
     names = [row[0] for row in raw.execute("SELECT name FROM schema_migrations")]
-    assert names == ["001_init.sql"]
+    assert names == ["001_init.sql", "002_search.sql"]
 
 
 def test_fresh_database_applies_every_migration(tmp_path):
     store = SqliteStore(tmp_path / "new.db")
-    assert store.migrate() == ["001_init.sql"]
+    assert store.migrate() == ["001_init.sql", "002_search.sql"]
     assert store.migrate() == []
+    store.close()
+
+
+def test_a_database_of_an_older_schema_is_migrated_with_its_data(tmp_path):
+    from importlib import resources
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    first = resources.files("paperfeed.storage") / "migrations" / "sqlite" / "001_init.sql"
+    raw.executescript(first.read_text())
+    raw.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    raw.execute("INSERT INTO schema_migrations VALUES ('001_init.sql', '2026-11-01T00:00:00Z')")
+    raw.execute(
+        "INSERT INTO papers (id, title, abstract, source, created_at, modified_at) "
+        "VALUES ('2606.00001', 'Old', 'Kept', 'jsonl', 'x', 'x')"
+    )
+    raw.commit()
+    raw.close()
+    store = open_store(f"sqlite:///{path}")
+    assert store.get_paper("2606.00001").title == "Old"
+    assert [rev for rev, _, _ in store.changed_papers((0, 0), 10)] == [1]
+    assert len(store.instance_id()) == 32
     store.close()
 
 
@@ -79,6 +101,61 @@ def test_get_paper_raises_for_unknown_ids_and_get_papers_skips_them(store):
     with pytest.raises(PaperNotFound, match=r"2606\.99999"):
         store.get_paper("2606.99999")
     assert list(store.get_papers(["2606.00001", "2606.99999"])) == ["2606.00001"]
+
+
+def test_writes_stamp_revisions_that_indexes_follow(store):
+    store.upsert_papers([make_paper("2606.00001"), make_paper("2606.00002")])
+    store.upsert_papers([make_paper("2606.00001")])  # unchanged: no new revision
+    store.upsert_papers([make_paper("2606.00002", version=2, title="v2")])
+    changed = [(rev, paper.id) for rev, _, paper in store.changed_papers((0, 0), 10)]
+    assert changed == [(1, "2606.00001"), (2, "2606.00002")]
+    first_pk = store.pks_for_ids(["2606.00001"])["2606.00001"]
+    assert [p.id for _, _, p in store.changed_papers((1, first_pk), 10)] == ["2606.00002"]
+
+
+def test_filtered_pks_by_category_and_day(store):
+    store.upsert_papers(
+        [
+            make_paper("2606.00001", categories=("cs.CV",), listed=date(2026, 6, 1)),
+            make_paper("2606.00002", categories=("cs.CL",), listed=date(2026, 6, 5)),
+            make_paper(
+                "2606.00003",
+                categories=("cs.CL", "cs.CV"),
+                listed=None,
+                published=datetime(2026, 6, 9, 12, tzinfo=UTC),
+            ),
+        ]
+    )
+    pks = store.pks_for_ids(["2606.00001", "2606.00002", "2606.00003"])
+
+    def ids(filters):
+        by_pk = {pk: i for i, pk in pks.items()}
+        return [by_pk[pk] for pk in store.filtered_pks(filters)]
+
+    assert ids(SearchFilters(categories=("cs.CV",))) == ["2606.00001", "2606.00003"]
+    assert ids(SearchFilters(since=date(2026, 6, 5))) == ["2606.00002", "2606.00003"]
+    assert ids(SearchFilters(categories=("cs.CL",), until=date(2026, 6, 8))) == ["2606.00002"]
+
+
+def test_embeddings_are_saved_per_model_and_found_when_papers_change(store):
+    store.upsert_papers([make_paper("2606.00001"), make_paper("2606.00002")])
+    todo = store.papers_to_embed("m", 0, 10)
+    assert [(p.id, stored_hash) for _, _, p, stored_hash in todo] == [
+        ("2606.00001", None),
+        ("2606.00002", None),
+    ]
+    store.save_embeddings("m", [(pk, rev, "h" + p.id, b"\x00\x3c") for pk, rev, p, _ in todo])
+    assert store.papers_to_embed("m", 0, 10) == []
+    assert store.count_embeddings("m") == 2
+    assert len(store.papers_to_embed("other-model", 0, 10)) == 2
+    store.upsert_papers([make_paper("2606.00002", version=2, comment="new comment")])
+    ((pk, rev, paper, stored_hash),) = store.papers_to_embed("m", 0, 10)
+    assert (paper.id, stored_hash) == ("2606.00002", "h2606.00002")
+    store.save_embeddings("m", [(pk, rev, stored_hash, None)])  # text unchanged: no new vector
+    assert store.papers_to_embed("m", 0, 10) == []
+    assert [row[1] for row in store.embeddings_since("m", (0, 0), 10)] == sorted(
+        store.pks_for_ids(["2606.00001", "2606.00002"]).values()
+    )
 
 
 def test_catalog_stats_count_by_category_and_month(store):

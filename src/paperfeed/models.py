@@ -121,3 +121,19 @@ def paper_as_dict(paper: Paper) -> dict[str, object]:
         "links": {"abs": paper.abs_url, "pdf": paper.pdf_url},
         "source": paper.source,
     }
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict a search: any of these categories, and a range of days (listed, else published)."""
+
+    categories: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.categories or self.since or self.until)
+
+
+NO_FILTERS = SearchFilters()

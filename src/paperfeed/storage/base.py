@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from paperfeed.models import CatalogStats, Featured, HarvestState, Paper, UpsertCounts
+from paperfeed.models import (
+    CatalogStats,
+    Featured,
+    HarvestState,
+    Paper,
+    SearchFilters,
+    UpsertCounts,
+)
 
 
 class StorageError(Exception):
@@ -56,3 +63,39 @@ class Store(Protocol):
     def get_harvest_state(self, key: str) -> HarvestState | None: ...
 
     def save_harvest_state(self, state: HarvestState) -> None: ...
+
+    def instance_id(self) -> str:
+        """A random id made with the database; an index built from another database differs."""
+        ...
+
+    def changed_papers(self, after: tuple[int, int], limit: int) -> list[tuple[int, int, Paper]]:
+        """(rev, pk, paper) of papers written after `after` = (rev, pk), in that order."""
+        ...
+
+    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]: ...
+
+    def pks_for_ids(self, paper_ids: Iterable[str]) -> dict[str, int]: ...
+
+    def filtered_pks(self, filters: SearchFilters) -> list[int]:
+        """Every pk whose paper passes `filters`."""
+        ...
+
+    def papers_to_embed(
+        self, model: str, after_pk: int, limit: int
+    ) -> list[tuple[int, int, Paper, str | None]]:
+        """(pk, rev, paper, stored content hash) of papers without a current vector."""
+        ...
+
+    def save_embeddings(
+        self, model: str, rows: Sequence[tuple[int, int, str, bytes | None]]
+    ) -> int:
+        """Store (pk, paper rev, content hash, float16 vector or None if unchanged) rows."""
+        ...
+
+    def embeddings_since(
+        self, model: str, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, int, bytes]]:
+        """(rev, pk, float16 vector) stored after `after` = (rev, pk), in that order."""
+        ...
+
+    def count_embeddings(self, model: str) -> int: ...

@@ -13,13 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from paperfeed.merge import merge_paper
-from paperfeed.models import CatalogStats, Featured, HarvestState, Paper, UpsertCounts
+from paperfeed.models import (
+    CatalogStats,
+    Featured,
+    HarvestState,
+    Paper,
+    SearchFilters,
+    UpsertCounts,
+)
 from paperfeed.storage.base import PaperNotFound, StorageError
 
 _PAPER_COLUMNS = (
     "id, version, title, abstract, authors, categories, published, updated, listed, "
     "comment, doi, journal_ref, license, source"
 )
+_P_COLUMNS = ", ".join("p." + name.strip() for name in _PAPER_COLUMNS.split(","))
 # SQLite's default limit on host parameters is 32766 since 3.32; stay far below it.
 _CHUNK = 900
 
@@ -181,6 +189,7 @@ class SqliteStore:
             return counts
         now = _now()
         with self._write() as conn:
+            rev = self._next_rev(conn, "papers")
             rows = self._fetch(conn, {p.id for p in papers})
             known = {paper_id: paper for paper_id, (_, paper) in rows.items()}
             pks = {paper_id: pk for paper_id, (pk, _) in rows.items()}
@@ -190,29 +199,35 @@ class SqliteStore:
                     counts.unchanged += 1
                     continue
                 if incoming.id in pks:
-                    self._update(conn, pks[incoming.id], merged, now)
+                    self._update(conn, pks[incoming.id], merged, now, rev)
                     counts.updated += 1
                 else:
-                    pks[incoming.id] = self._insert(conn, merged, now)
+                    pks[incoming.id] = self._insert(conn, merged, now, rev)
                     counts.added += 1
                 known[incoming.id] = merged
         return counts
 
-    def _insert(self, conn: sqlite3.Connection, paper: Paper, now: str) -> int:
+    @staticmethod
+    def _next_rev(conn: sqlite3.Connection, table: str, where: str = "", *params: Any) -> int:
+        """The revision for this write: one more than any so far (writes are serialised)."""
+        row = conn.execute(f"SELECT coalesce(max(rev), 0) + 1 FROM {table} {where}", params)
+        return int(row.fetchone()[0])
+
+    def _insert(self, conn: sqlite3.Connection, paper: Paper, now: str, rev: int) -> int:
         row = conn.execute(
-            f"INSERT INTO papers ({_PAPER_COLUMNS}, created_at, modified_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
-            (*_paper_values(paper), now, now),
+            f"INSERT INTO papers ({_PAPER_COLUMNS}, created_at, modified_at, rev) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+            (*_paper_values(paper), now, now, rev),
         ).fetchone()
         pk = int(row[0])
         self._write_categories(conn, pk, paper.categories)
         return pk
 
-    def _update(self, conn: sqlite3.Connection, pk: int, paper: Paper, now: str) -> None:
+    def _update(self, conn: sqlite3.Connection, pk: int, paper: Paper, now: str, rev: int) -> None:
         assignments = ", ".join(f"{name.strip()} = ?" for name in _PAPER_COLUMNS.split(","))
         conn.execute(
-            f"UPDATE papers SET {assignments}, modified_at = ? WHERE pk = ?",
-            (*_paper_values(paper), now, pk),
+            f"UPDATE papers SET {assignments}, modified_at = ?, rev = ? WHERE pk = ?",
+            (*_paper_values(paper), now, rev, pk),
         )
         conn.execute("DELETE FROM paper_categories WHERE paper_pk = ?", (pk,))
         self._write_categories(conn, pk, paper.categories)
@@ -290,6 +305,104 @@ class SqliteStore:
             first_listed=_parse_date(first),
             last_listed=_parse_date(last),
         )
+
+    def instance_id(self) -> str:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        return str(row[0])
+
+    def changed_papers(self, after: tuple[int, int], limit: int) -> list[tuple[int, int, Paper]]:
+        rows = self.conn.execute(
+            f"SELECT rev, pk, {_PAPER_COLUMNS} FROM papers WHERE (rev, pk) > (?, ?) "
+            "ORDER BY rev, pk LIMIT ?",
+            (*after, limit),
+        )
+        return [(int(row["rev"]), int(row["pk"]), _row_to_paper(row)) for row in rows]
+
+    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]:
+        found: dict[int, Paper] = {}
+        for chunk in _chunks(list(pks)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT pk, {_PAPER_COLUMNS} FROM papers WHERE pk IN ({marks})", chunk
+            ):
+                found[int(row["pk"])] = _row_to_paper(row)
+        return found
+
+    def pks_for_ids(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        return dict(self._pks(self.conn, paper_ids))
+
+    def filtered_pks(self, filters: SearchFilters) -> list[int]:
+        clauses, params = _filter_sql(filters)
+        rows = self.conn.execute(f"SELECT pk FROM papers p WHERE {clauses} ORDER BY pk", params)
+        return [int(row[0]) for row in rows]
+
+    # -- embeddings ----------------------------------------------------------------------
+
+    def papers_to_embed(
+        self, model: str, after_pk: int, limit: int
+    ) -> list[tuple[int, int, Paper, str | None]]:
+        """(pk, rev, paper, stored content hash) of papers with no vector from `model`, or
+        changed since theirs was made, in pk order after `after_pk`."""
+        rows = self.conn.execute(
+            f"SELECT p.pk, p.rev, e.content_hash, {_P_COLUMNS} "
+            "FROM papers p LEFT JOIN embeddings e ON e.model = ? AND e.paper_pk = p.pk "
+            "WHERE p.pk > ? AND (e.paper_pk IS NULL OR e.paper_rev < p.rev) "
+            "ORDER BY p.pk LIMIT ?",
+            (model, after_pk, limit),
+        )
+        return [
+            (int(row["pk"]), int(row["rev"]), _row_to_paper(row), row["content_hash"])
+            for row in rows
+        ]
+
+    def save_embeddings(
+        self, model: str, rows: Sequence[tuple[int, int, str, bytes | None]]
+    ) -> int:
+        """Store (pk, paper_rev, content_hash, float16 vector bytes) rows in one transaction.
+
+        A row whose vector is None only records that the paper's text is unchanged.
+        """
+        if not rows:
+            return 0
+        with self._write() as conn:
+            rev = self._next_rev(conn, "embeddings", "WHERE model = ?", model)
+            conn.executemany(
+                "INSERT INTO embeddings (model, paper_pk, content_hash, paper_rev, vector, rev) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (model, paper_pk) DO UPDATE SET "
+                "content_hash = excluded.content_hash, paper_rev = excluded.paper_rev, "
+                "vector = excluded.vector, rev = excluded.rev",
+                [
+                    (model, pk, digest, paper_rev, vector, rev)
+                    for pk, paper_rev, digest, vector in rows
+                    if vector is not None
+                ],
+            )
+            conn.executemany(
+                "UPDATE embeddings SET paper_rev = ? WHERE model = ? AND paper_pk = ?",
+                [(paper_rev, model, pk) for pk, paper_rev, _, vector in rows if vector is None],
+            )
+        return len(rows)
+
+    def embeddings_since(
+        self, model: str, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, int, bytes]]:
+        """(rev, pk, float16 vector bytes) of vectors stored after `after` = (rev, pk)."""
+        rows = self.conn.execute(
+            "SELECT rev, paper_pk, vector FROM embeddings "
+            "WHERE model = ? AND (rev, paper_pk) > (?, ?) ORDER BY rev, paper_pk LIMIT ?",
+            (model, *after, limit),
+        )
+        return [(int(row[0]), int(row[1]), bytes(row[2])) for row in rows]
+
+    def count_embeddings(self, model: str) -> int:
+        row = self.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,))
+        return int(row.fetchone()[0])
+
+    def embedding_of(self, model: str, pk: int) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT vector FROM embeddings WHERE model = ? AND paper_pk = ?", (model, pk)
+        ).fetchone()
+        return bytes(row[0]) if row else None
 
     # -- featured days -------------------------------------------------------------------
 
@@ -379,6 +492,26 @@ class SqliteStore:
                     _now(),
                 ),
             )
+
+
+def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """A WHERE clause (over papers AS p) and its parameters for `filters`."""
+    clauses: list[str] = ["1"]
+    params: list[Any] = []
+    if filters.categories:
+        marks = ",".join("?" * len(filters.categories))
+        clauses.append(
+            f"p.pk IN (SELECT paper_pk FROM paper_categories WHERE category IN ({marks}))"
+        )
+        params.extend(filters.categories)
+    day = "coalesce(p.listed, substr(p.published, 1, 10))"
+    if filters.since:
+        clauses.append(f"{day} >= ?")
+        params.append(filters.since.isoformat())
+    if filters.until:
+        clauses.append(f"{day} <= ?")
+        params.append(filters.until.isoformat())
+    return " AND ".join(clauses), params
 
 
 def _paper_values(paper: Paper) -> tuple[Any, ...]:

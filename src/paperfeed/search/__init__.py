@@ -1,0 +1,1 @@
+"""Search papers: hybrid keyword + semantic ranking, filters, highlights, similar papers."""

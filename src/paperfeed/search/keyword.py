@@ -1,0 +1,299 @@
+"""Keyword search: a tantivy BM25 index of title, abstract and authors, in step with the store.
+
+Measured on the 74,728 arXiv papers, SQLite FTS5's bm25 over OR-ed query terms took 35 ms p50 and
+103 ms p95 per query, more than the whole hybrid budget (30 ms p95); tantivy answers the same
+queries in about a millisecond with the same SciFact quality, and keeps its index on disk, updated
+incrementally. The store stays the source of truth: the index records the last paper revision it
+has seen and catches up from there, so it can be deleted and rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import tantivy
+
+from paperfeed.models import NO_FILTERS, Paper, SearchFilters
+from paperfeed.search.query import ParsedQuery
+from paperfeed.storage import Store
+
+log = logging.getLogger("paperfeed.search")
+
+SCHEMA_VERSION = 1
+ANALYZER = "paperfeed_en"
+STATE_FILE = "paperfeed-state.json"
+_SYNC_BATCH = 2000
+_COMMIT_EVERY = 20_000  # documents between commits while catching up on a large backlog
+_RELOAD_EVERY_S = 1.0
+_WRITER_HEAP_BYTES = 64_000_000
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+_ANALYZER = _analyzer()
+
+
+@lru_cache(maxsize=200_000)
+def analyze_word(word: str) -> tuple[str, ...]:
+    """The index terms one word becomes (lowercased, folded, stemmed); cached."""
+    return tuple(_ANALYZER.analyze(word))
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("pk", indexed=True, fast=True)
+    builder.add_text_field("text", tokenizer_name=ANALYZER, index_option="position")
+    builder.add_text_field("category", tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("day", indexed=True, fast=True)
+    return builder.build()
+
+
+def _day_number(paper: Paper) -> int:
+    return _day_value(paper.listed or (paper.published.date() if paper.published else None)) or 0
+
+
+def _document(pk: int, paper: Paper) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_integer("pk", pk)
+    # The title twice: BM25 over one field with the title repeated ranked SciFact best
+    # (nDCG@10 0.707 against 0.676 for separately scored fields).
+    doc.add_text(
+        "text", " ".join((paper.title, paper.title, paper.abstract, " ".join(paper.authors)))
+    )
+    for category in paper.categories:
+        doc.add_text("category", category)
+    doc.add_integer("day", _day_number(paper))
+    return doc
+
+
+@dataclass(frozen=True)
+class _State:
+    instance: str
+    rev: int
+    pk: int
+
+
+class KeywordIndex:
+    """The tantivy index in `path` (or in memory when path is None)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.schema = _schema()
+        self._memory_state: _State | None = None
+        self._lock = threading.Lock()
+        self._last_reload = 0.0
+        self._index = self._open()
+
+    def _open(self) -> tantivy.Index:
+        if self.path is None:
+            index = tantivy.Index(self.schema)
+        else:
+            state = self._read_raw_state()
+            if self.path.exists() and (state is None or state.get("schema") != SCHEMA_VERSION):
+                # An index of another layout (or a half-made one) is only a cache: start over.
+                shutil.rmtree(self.path)
+            self.path.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(self.schema, path=str(self.path))
+        index.register_tokenizer(ANALYZER, _ANALYZER)
+        return index
+
+    # -- state -------------------------------------------------------------------------
+
+    def _read_raw_state(self) -> dict | None:
+        if self.path is None:
+            return None
+        try:
+            data = json.loads((self.path / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _state(self) -> _State | None:
+        if self.path is None:
+            return self._memory_state
+        data = self._read_raw_state()
+        if data is None:
+            return None
+        return _State(str(data.get("instance")), int(data.get("rev", 0)), int(data.get("pk", 0)))
+
+    def _save_state(self, state: _State) -> None:
+        if self.path is None:
+            self._memory_state = state
+            return
+        data = {
+            "schema": SCHEMA_VERSION,
+            "instance": state.instance,
+            "rev": state.rev,
+            "pk": state.pk,
+        }
+        tmp = self.path / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.path / STATE_FILE)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def sync(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
+        """Index every paper changed since the last sync; returns how many were (re)indexed.
+
+        Safe to kill at any point: a paper indexed twice replaces itself, and the saved
+        revision only moves after a commit.
+        """
+        with self._lock:
+            instance = store.instance_id()
+            state = self._state()
+            try:
+                writer = self._index.writer(_WRITER_HEAP_BYTES, 1)
+            except ValueError as exc:
+                log.warning("keyword index is being written by another process (%s)", exc)
+                return 0
+            try:
+                if state is None or state.instance != instance:
+                    writer.delete_all_documents()
+                    state = _State(instance, 0, 0)
+                done = pending = 0
+                while True:
+                    batch = store.changed_papers((state.rev, state.pk), _SYNC_BATCH)
+                    if not batch:
+                        break
+                    for _, pk, paper in batch:
+                        writer.delete_documents_by_term("pk", pk)
+                        writer.add_document(_document(pk, paper))
+                    rev, pk, _ = batch[-1]
+                    state = _State(instance, rev, pk)
+                    done += len(batch)
+                    pending += len(batch)
+                    if pending >= _COMMIT_EVERY:
+                        writer.commit()
+                        self._save_state(state)
+                        pending = 0
+                    if progress is not None:
+                        progress(done)
+                writer.commit()
+                writer.wait_merging_threads()
+                self._save_state(state)
+            except BaseException:
+                writer.rollback()
+                raise
+            self._index.reload()
+            return done
+
+    def rebuild(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
+        """Forget everything and index the whole catalog again."""
+        if self.path is None:
+            self._memory_state = None
+        else:
+            (self.path / STATE_FILE).unlink(missing_ok=True)
+        return self.sync(store, progress)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _searcher(self) -> tantivy.Searcher:
+        now = time.monotonic()
+        if now - self._last_reload > _RELOAD_EVERY_S:
+            # Another process (an ingest) may have committed since.
+            self._index.reload()
+            self._last_reload = now
+        return self._index.searcher()
+
+    def count(self) -> int:
+        return int(self._searcher().num_docs)
+
+    def search(
+        self, parsed: ParsedQuery, limit: int, filters: SearchFilters = NO_FILTERS
+    ) -> list[tuple[int, float]]:
+        """(pk, BM25 score) of the best `limit` papers for the query, best first."""
+        query = self._query(parsed, filters)
+        if query is None or limit <= 0:
+            return []
+        searcher = self._searcher()
+        result = searcher.search(query, limit, count=False)
+        addresses = [address for _, address in result.hits]
+        pks = searcher.fast_field_values("pk", addresses)
+        return [
+            (int(pk), float(score))
+            for (score, _), pk in zip(result.hits, pks, strict=True)
+            if isinstance(pk, int)
+        ]
+
+    def _query(self, parsed: ParsedQuery, filters: SearchFilters) -> tantivy.Query | None:
+        Occur = tantivy.Occur
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        terms: dict[str, None] = {}
+        for word in parsed.words:
+            terms.update(dict.fromkeys(analyze_word(word)))
+        clauses += [(Occur.Should, self._term(t)) for t in terms]
+        for prefix in parsed.prefixes:
+            folded = "".join(analyze_word(prefix)) if analyze_word(prefix) else prefix.lower()
+            # Stemming may shorten the prefix ("transformer*" -> "transform"): match either.
+            pattern = f"({re.escape(prefix.lower())}|{re.escape(folded)}).*"
+            clauses.append((Occur.Should, tantivy.Query.regex_query(self.schema, "text", pattern)))
+        for word in parsed.required:
+            phrase = self._phrase((word,))
+            if phrase is not None:
+                clauses.append((Occur.Must, phrase))
+        for words in parsed.phrases:
+            phrase = self._phrase(words)
+            if phrase is not None:
+                clauses.append((Occur.Must, phrase))
+        if not clauses:
+            return None
+        for word in parsed.excluded:
+            phrase = self._phrase((word,))
+            if phrase is not None:
+                clauses.append((Occur.MustNot, phrase))
+        for words in parsed.excluded_phrases:
+            phrase = self._phrase(words)
+            if phrase is not None:
+                clauses.append((Occur.MustNot, phrase))
+        clauses += [(Occur.Must, q) for q in self.filter_queries(filters)]
+        return tantivy.Query.boolean_query(clauses)
+
+    def filter_queries(self, filters: SearchFilters) -> list[tantivy.Query]:
+        queries = []
+        if filters.categories:
+            queries.append(
+                tantivy.Query.term_set_query(self.schema, "category", list(filters.categories))
+            )
+        if filters.since or filters.until:
+            low = _day_value(filters.since)
+            high = _day_value(filters.until)
+            queries.append(
+                tantivy.Query.range_query(self.schema, "day", tantivy.FieldType.Integer, low, high)
+            )
+        return queries
+
+    def _term(self, term: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, "text", term)
+
+    def _phrase(self, words: tuple[str, ...]) -> tantivy.Query | None:
+        """The analysed words as a phrase (a term if only one is left); None if none is."""
+        terms: list[str | tuple[int, str]] = [t for word in words for t in analyze_word(word)]
+        if not terms:
+            return None
+        if len(terms) == 1:
+            return self._term(str(terms[0]))
+        return tantivy.Query.phrase_query(self.schema, "text", terms)
+
+
+def _day_value(day: date | None) -> int | None:
+    return day.year * 10000 + day.month * 100 + day.day if day else None

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from conftest import make_paper
+from paperfeed.search.vector import VectorIndex, decode_vector, encode_vector
+
+MODEL = "test-model"
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+@pytest.fixture
+def stored(store):
+    store.upsert_papers([make_paper(f"2606.0000{n}") for n in range(1, 5)])
+    pks = store.pks_for_ids([f"2606.0000{n}" for n in range(1, 5)])
+    vectors = {
+        "2606.00001": _unit(1, 0, 0),
+        "2606.00002": _unit(0.9, 0.1, 0),
+        "2606.00003": _unit(0, 1, 0),
+        "2606.00004": _unit(0, 0, 1),
+    }
+    store.save_embeddings(
+        MODEL, [(pks[i], 1, f"hash-{i}", encode_vector(v)) for i, v in vectors.items()]
+    )
+    return pks
+
+
+def test_vectors_round_trip_as_float16():
+    vector = _unit(1, 2, 3)
+    assert np.allclose(decode_vector(encode_vector(vector)), vector, atol=1e-3)
+
+
+def test_finds_nearest_vectors_and_respects_allowed_and_exclude(store, stored):
+    index = VectorIndex(MODEL, 3)
+    assert index.sync(store) == 4
+    assert index.sync(store) == 0
+    hits = index.search(_unit(1, 0.05, 0), 2)
+    assert [pk for pk, _ in hits] == [stored["2606.00001"], stored["2606.00002"]]
+    assert hits[0][1] == pytest.approx(0.9987, abs=1e-3)
+    allowed = [stored["2606.00003"], stored["2606.00004"]]
+    assert sorted(pk for pk, _ in index.search(_unit(1, 0, 0), 5, allowed=allowed)) == allowed
+    near = index.search(_unit(1, 0, 0), 1, exclude=stored["2606.00001"])
+    assert [pk for pk, _ in near] == [stored["2606.00002"]]
+
+
+def test_changed_vectors_replace_their_rows_and_the_index_grows(store, stored):
+    index = VectorIndex(MODEL, 3)
+    index.sync(store)
+    store.save_embeddings(MODEL, [(stored["2606.00004"], 2, "new", encode_vector(_unit(1, 0, 0)))])
+    assert index.sync(store) == 1
+    assert len(index) == 4
+    assert [pk for pk, _ in index.search(_unit(1, 0, 0), 1, exclude=stored["2606.00001"])] == [
+        stored["2606.00004"]
+    ]
+    many = [make_paper(f"2607.{n:05d}") for n in range(3000)]
+    store.upsert_papers(many)
+    pks = store.pks_for_ids(p.id for p in many)
+    rng = np.random.default_rng(7)
+    rows = [(pk, 1, "h", encode_vector(_unit(*rng.normal(size=3)))) for pk in pks.values()]
+    store.save_embeddings(MODEL, rows)
+    assert index.sync(store) == 3000
+    assert len(index) == 3004
+    assert len(index.search(_unit(0, 0, 1), 10)) == 10
+
+
+def test_empty_index_and_empty_allowed_set(store):
+    index = VectorIndex(MODEL, 3)
+    index.sync(store)
+    assert index.search(_unit(1, 0, 0), 5) == []
+    assert index.search(_unit(1, 0, 0), 5, allowed=[]) == []
