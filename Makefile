@@ -1,33 +1,61 @@
 # paperfeed: `make run` serves the bundled sample, `make test` runs every check.
-# Both create .venv and install what they need on first use.
+# Both create .venv, install what they need and export the embedding model on first use.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed-dev
+EXPORT_STAMP := $(VENV)/.installed-export
+MODEL_DIR := data/models/all-minilm-l6-v2
+MODEL := $(MODEL_DIR)/manifest.json
 
-.PHONY: run test lint bench-ingest clean
+.PHONY: run test lint model bench bench-ingest bench-embed bench-quality bench-latency clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	touch $@
 
-run: $(STAMP)
+# Build-time tools for the model export. torch goes first, on its own: otherwise
+# sentence-transformers (a dependency of the model's package) pulls a CUDA build of a newer one.
+$(EXPORT_STAMP): $(STAMP)
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev,export]'
+	touch $@
+
+$(MODEL): | $(EXPORT_STAMP)
+	PAPERFEED_MODEL_DIR=$(MODEL_DIR) $(BIN)/paperfeed model export
+
+model: $(MODEL)
+
+run: $(STAMP) $(MODEL)
 	$(BIN)/paperfeed init
 	$(BIN)/paperfeed ingest --sample
-	$(BIN)/paperfeed stats
+	$(BIN)/paperfeed stats --top 10
+	$(BIN)/paperfeed search "dynamical systems" --limit 5
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint $(MODEL)
 	$(BIN)/pytest
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-embed: $(MODEL)
+	$(BIN)/python bench/embed.py
+
+bench-quality: $(MODEL)
+	$(BIN)/python bench/search_quality.py
+
+bench-latency: $(MODEL)
+	$(BIN)/python bench/search_latency.py
+
+bench: bench-ingest bench-embed bench-quality bench-latency
 
 clean:
 	rm -rf $(VENV) data build dist src/*.egg-info

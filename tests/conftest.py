@@ -58,3 +58,38 @@ def replay():
     server = ReplayServer().start()
     yield server
     server.stop()
+
+
+class FakeEmbedder:
+    """A deterministic bag-of-words embedder that implements the Embedder protocol.
+
+    Texts sharing words get similar vectors, which is all the search tests need of meaning.
+    """
+
+    model_id = "fake/bag-of-words-64"
+    dimensions = 64
+
+    def __init__(self) -> None:
+        self.texts_embedded = 0
+
+    def embed(self, texts):
+        import re
+        import zlib
+
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, zlib.crc32(word.encode()) % self.dimensions] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm == 0:
+                out[row, 0], norm = 1.0, 1.0
+            out[row] /= norm
+        self.texts_embedded += len(texts)
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()

@@ -46,7 +46,9 @@ def test_ingest_prints_a_summary_and_stats_count_it(run):
         "ingest", str(FIXTURES / "kaggle_snapshot.jsonl"), str(FIXTURES / "atom_id_list.xml")
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == "added 12, updated 0, unchanged 0, skipped 0"
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "added 12, updated 0, unchanged 0, skipped 0"
+    assert "indexed 12 papers" in lines[1]
     stats = json.loads(run("stats", "--json").output)
     assert stats["papers"] == 12
     assert stats["by_category"]["math.CO"] == 3
@@ -77,7 +79,7 @@ def test_ingest_exits_non_zero_only_when_nothing_was_read(run, tmp_path):
 def test_ingest_sample_loads_the_bundled_papers(run):
     result = run("ingest", "--sample")
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == "added 3292, updated 0, unchanged 0, skipped 0"
+    assert result.stdout.splitlines()[0] == "added 3292, updated 0, unchanged 0, skipped 0"
     stats = json.loads(run("stats", "--json").output)
     assert stats["papers"] == 3292
     assert stats["first_listed"] == "2026-06-16"

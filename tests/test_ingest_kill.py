@@ -26,7 +26,7 @@ def _ingest(db, path) -> subprocess.Popen:
         "PAPERFEED_INGEST_BATCH_SIZE": "250",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "paperfeed", "ingest", str(path)],
+        [sys.executable, "-m", "paperfeed", "ingest", "--no-embed", str(path)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -64,7 +64,8 @@ def test_killing_an_ingest_midway_loses_nothing_and_duplicates_nothing(tmp_path)
     out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err
     added = TOTAL - counts_at_kill[-1]
-    assert out.strip() == f"added {added}, updated 0, unchanged {TOTAL - added}, skipped 0"
+    summary = f"added {added}, updated 0, unchanged {TOTAL - added}, skipped 0"
+    assert out.splitlines()[0] == summary
     with sqlite3.connect(db) as conn:
         total, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM papers").fetchone()
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

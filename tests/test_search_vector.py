@@ -71,3 +71,73 @@ def test_empty_index_and_empty_allowed_set(store):
     index.sync(store)
     assert index.search(_unit(1, 0, 0), 5) == []
     assert index.search(_unit(1, 0, 0), 5, allowed=[]) == []
+
+
+def _random_store(store, count: int, seed: int = 1):
+    papers = [make_paper(f"2608.{n:05d}") for n in range(count)]
+    store.upsert_papers(papers)
+    pks = store.pks_for_ids(p.id for p in papers)
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(count, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ordered = [pks[p.id] for p in papers]
+    store.save_embeddings(
+        MODEL, [(pk, 1, "h", encode_vector(v)) for pk, v in zip(ordered, vectors, strict=True)]
+    )
+    return ordered, vectors
+
+
+def test_large_indexes_search_a_saved_graph_with_high_recall(store, tmp_path):
+    pks, vectors = _random_store(store, 3000)
+    folder = tmp_path / "vectors"
+    index = VectorIndex(MODEL, 16, folder=folder, graph_min_size=1000)
+    index.sync(store)
+    assert index.uses_graph
+    assert len(list(folder.glob("hnsw-*.usearch"))) == 1
+    exact = VectorIndex(MODEL, 16)  # no graph: below its threshold
+    exact.sync(store)
+    assert not exact.uses_graph
+    rng = np.random.default_rng(2)
+    found = total = 0
+    for _ in range(50):
+        query = _unit(*rng.normal(size=16))
+        truth = {pk for pk, _ in exact.search(query, 10)}
+        found += len(truth & {pk for pk, _ in index.search(query, 10)})
+        total += 10
+    assert found / total >= 0.95
+
+    reopened = VectorIndex(MODEL, 16, folder=folder, graph_min_size=1000)
+    reopened.sync(store)  # loads the saved graph instead of building it again
+    assert reopened.uses_graph
+    query = vectors[5]
+    assert reopened.search(query, 1)[0][0] == pks[5]
+    assert reopened.search(query, 1, exclude=pks[5])[0][0] != pks[5]
+
+
+def test_graph_follows_changed_vectors_and_filters(store, tmp_path):
+    pks, vectors = _random_store(store, 2000)
+    index = VectorIndex(MODEL, 16, folder=tmp_path / "v", graph_min_size=1000)
+    index.sync(store)
+    store.save_embeddings(MODEL, [(pks[0], 2, "new", encode_vector(vectors[1]))])
+    index.sync(store)
+    near = {pk for pk, _ in index.search(vectors[1], 2)}
+    assert near == {pks[0], pks[1]}
+    few = pks[100:110]
+    assert sorted(pk for pk, _ in index.search(vectors[100], 20, allowed=few)) == sorted(few)
+    half = pks[:1000]
+    hits = index.search(vectors[3], 10, allowed=half)
+    assert hits[0][0] == pks[3]
+    assert all(pk in set(half) for pk, _ in hits)
+
+
+def test_the_graph_library_and_the_model_runtime_load_together():
+    # usearch 2.26.3+ crashed the interpreter when onnxruntime was imported after it.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import usearch.index; import onnxruntime; print('ok')"],
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "ok")

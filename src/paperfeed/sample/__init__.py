@@ -6,8 +6,14 @@ from importlib import resources
 from pathlib import Path
 
 SAMPLE_FILE = "arxiv-cs-latest.jsonl.gz"
+VECTORS_FILE = "arxiv-cs-latest.vectors.npz"
 
 
 def sample_path() -> Path:
     """The gzipped JSONL file of the sample (paperfeed's own schema)."""
     return Path(str(resources.files("paperfeed.sample") / SAMPLE_FILE))
+
+
+def sample_vectors_path() -> Path:
+    """Precomputed vectors of the sample (`paperfeed embed --export`): searchable at once."""
+    return Path(str(resources.files("paperfeed.sample") / VECTORS_FILE))

@@ -7,11 +7,20 @@ from paperfeed.search.query import WORD, ParsedQuery
 
 Span = tuple[int, int]
 
+# Marking "of" and "the" in every abstract helps no reader; they still count for ranking.
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
+    "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "this", "to", "was",
+    "were", "will", "with", "we", "our", "via"
+})  # fmt: skip
+
 
 def query_terms(parsed: ParsedQuery) -> frozenset[str]:
     """The index terms of every word the query looks for (not of what it excludes)."""
     words = [*parsed.words, *parsed.required, *(w for phrase in parsed.phrases for w in phrase)]
-    return frozenset(term for word in words for term in analyze_word(word))
+    return frozenset(
+        term for word in words if word.lower() not in _STOPWORDS for term in analyze_word(word)
+    )
 
 
 def highlight_spans(

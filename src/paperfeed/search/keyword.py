@@ -235,38 +235,57 @@ class KeywordIndex:
             if isinstance(pk, int)
         ]
 
+    def matching_pks(
+        self, parsed: ParsedQuery, filters: SearchFilters, cap: int
+    ) -> list[int] | None:
+        """The pks (at most `cap`) of papers that meet the query's must-haves (phrases,
+        required and excluded words) and the filters; None when nothing is required."""
+        clauses = self._text_constraints(parsed) + [
+            (tantivy.Occur.Must, q) for q in self.filter_queries(filters)
+        ]
+        if not clauses:
+            return None
+        if all(occur == tantivy.Occur.MustNot for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        searcher = self._searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), cap, count=False)
+        pks = searcher.fast_field_values("pk", [address for _, address in result.hits])
+        return [int(pk) for pk in pks if isinstance(pk, int)]
+
     def _query(self, parsed: ParsedQuery, filters: SearchFilters) -> tantivy.Query | None:
         Occur = tantivy.Occur
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         terms: dict[str, None] = {}
         for word in parsed.words:
             terms.update(dict.fromkeys(analyze_word(word)))
-        clauses += [(Occur.Should, self._term(t)) for t in terms]
+        ranked = [(Occur.Should, self._term(t)) for t in terms]
         for prefix in parsed.prefixes:
             folded = "".join(analyze_word(prefix)) if analyze_word(prefix) else prefix.lower()
             # Stemming may shorten the prefix ("transformer*" -> "transform"): match either.
             pattern = f"({re.escape(prefix.lower())}|{re.escape(folded)}).*"
-            clauses.append((Occur.Should, tantivy.Query.regex_query(self.schema, "text", pattern)))
-        for word in parsed.required:
-            phrase = self._phrase((word,))
-            if phrase is not None:
-                clauses.append((Occur.Must, phrase))
-        for words in parsed.phrases:
-            phrase = self._phrase(words)
-            if phrase is not None:
-                clauses.append((Occur.Must, phrase))
-        if not clauses:
-            return None
-        for word in parsed.excluded:
-            phrase = self._phrase((word,))
-            if phrase is not None:
-                clauses.append((Occur.MustNot, phrase))
-        for words in parsed.excluded_phrases:
-            phrase = self._phrase(words)
-            if phrase is not None:
-                clauses.append((Occur.MustNot, phrase))
-        clauses += [(Occur.Must, q) for q in self.filter_queries(filters)]
-        return tantivy.Query.boolean_query(clauses)
+            ranked.append((Occur.Should, tantivy.Query.regex_query(self.schema, "text", pattern)))
+        text = self._text_constraints(parsed)
+        ranked += [clause for clause in text if clause[0] == Occur.Must]
+        if not ranked:
+            return None  # nothing to rank by: exclusions and filters alone match everything
+        filtering = [clause for clause in text if clause[0] == Occur.MustNot]
+        filtering += [(Occur.Must, q) for q in self.filter_queries(filters)]
+        return tantivy.Query.boolean_query(ranked + filtering)
+
+    def _text_constraints(self, parsed: ParsedQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """Must clauses for phrases and required words, MustNot for excluded ones."""
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for occur, groups in (
+            (tantivy.Occur.Must, [(w,) for w in parsed.required] + list(parsed.phrases)),
+            (
+                tantivy.Occur.MustNot,
+                [(w,) for w in parsed.excluded] + list(parsed.excluded_phrases),
+            ),
+        ):
+            for words in groups:
+                phrase = self._phrase(words)
+                if phrase is not None:
+                    clauses.append((occur, phrase))
+        return clauses
 
     def filter_queries(self, filters: SearchFilters) -> list[tantivy.Query]:
         queries = []

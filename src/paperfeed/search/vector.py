@@ -1,15 +1,27 @@
-"""Nearest-neighbour search over paper embeddings: one model's vectors in memory, from the store."""
+"""Nearest-neighbour search over paper embeddings: one model's vectors in memory, from the store.
+
+Small catalogs are searched exactly; from `graph_min_size` vectors on, unfiltered searches go
+through an HNSW graph (see hnsw.py) and filtered ones through it or exactly, whichever is cheaper.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 
+from paperfeed.search.hnsw import GraphState, HnswGraph
 from paperfeed.storage import Store
 
+log = logging.getLogger("paperfeed.search")
+
 _SYNC_BATCH = 5000
+GRAPH_MIN_SIZE = 20_000
+# A filter that keeps less than this share of the papers is searched exactly over what it keeps.
+_EXACT_SHARE = 0.2
 
 
 def decode_vector(blob: bytes) -> np.ndarray:
@@ -28,9 +40,18 @@ class VectorIndex:
     Rows live in one float32 matrix that grows by doubling; a changed vector overwrites its row.
     """
 
-    def __init__(self, model: str, dimensions: int) -> None:
+    def __init__(
+        self,
+        model: str,
+        dimensions: int,
+        folder: Path | None = None,
+        graph_min_size: int = GRAPH_MIN_SIZE,
+        threads: int = 0,
+    ) -> None:
         self.model = model
         self.dimensions = dimensions
+        self.graph_min_size = graph_min_size
+        self._graph = HnswGraph(dimensions, folder, threads)
         self._matrix = np.zeros((1024, dimensions), dtype=np.float32)
         self._pks = np.zeros(1024, dtype=np.int64)
         self._rows: dict[int, int] = {}
@@ -55,12 +76,39 @@ class VectorIndex:
             while True:
                 batch = store.embeddings_since(self.model, self._after, _SYNC_BATCH)
                 if not batch:
-                    return done
+                    break
                 self._add((pk, decode_vector(blob)) for _, pk, blob in batch)
                 self._after = (batch[-1][0], batch[-1][1])
                 done += len(batch)
                 if progress is not None:
                     progress(done)
+            if self._size >= self.graph_min_size:
+                self._sync_graph(store, instance)
+            return done
+
+    @property
+    def uses_graph(self) -> bool:
+        state = self._graph.state
+        return state is not None and len(self._graph) > 0 and self._size >= self.graph_min_size
+
+    def _sync_graph(self, store: Store, instance: str) -> None:
+        """Bring the graph up to the vectors in memory: load the saved one, add what it lacks."""
+        graph = self._graph
+        if graph.state is None or graph.state.instance != instance:
+            graph.load(instance)
+        current = GraphState(self._after[0], self._after[1], instance)
+        if graph.state == current:
+            return
+        if graph.state is None:
+            log.info("building the vector graph of %d papers", self._size)
+            graph.upsert(self._pks[: self._size].copy(), self._matrix[: self._size])
+        else:
+            after = (graph.state.rev, graph.state.pk)
+            while batch := store.embeddings_since(self.model, after, _SYNC_BATCH):
+                pks = np.array([pk for _, pk, _ in batch], dtype=np.int64)
+                graph.upsert(pks, np.stack([decode_vector(blob) for _, _, blob in batch]))
+                after = (batch[-1][0], batch[-1][1])
+        graph.save(current)
 
     def _add(self, rows: Iterable[tuple[int, np.ndarray]]) -> None:
         for pk, vector in rows:
@@ -100,10 +148,28 @@ class VectorIndex:
         if limit <= 0 or size == 0:
             return []
         query = np.asarray(query, dtype=np.float32).reshape(-1)
+        allowed_set = None if allowed is None else set(allowed)
+        if self.uses_graph and (allowed_set is None or len(allowed_set) >= _EXACT_SHARE * size):
+            share = 1.0 if allowed_set is None else len(allowed_set) / size
+            want = limit + (exclude is not None)
+            found = [
+                (pk, score)
+                for pk, score in self._graph.search(query, int(want / share * 1.5) + 10)
+                if pk != exclude and (allowed_set is None or pk in allowed_set)
+            ]
+            if len(found) >= limit or allowed_set is None:
+                return found[:limit]
+            # The filter kept too few of the graph's answers: search exactly instead.
+        return self._exact(query, limit, allowed_set, exclude)
+
+    def _exact(
+        self, query: np.ndarray, limit: int, allowed: set[int] | None, exclude: int | None
+    ) -> list[tuple[int, float]]:
+        size = self._size
         rows: np.ndarray | None = None
         if allowed is not None:
-            index = self._rows
-            rows = np.fromiter((index[pk] for pk in allowed if pk in index), dtype=np.int64)
+            known = self._rows
+            rows = np.fromiter((known[pk] for pk in allowed if pk in known), dtype=np.int64)
             if rows.size == 0:
                 return []
         if rows is None or rows.size > size // 4:

@@ -52,6 +52,10 @@ class Store(Protocol):
         """The papers among `paper_ids` that exist, by id."""
         ...
 
+    def upvotes_for(self, pks: Iterable[int]) -> dict[int, int]:
+        """Upvotes by pk, for the papers that have any (the latest count seen)."""
+        ...
+
     def featured_for(self, paper_id: str) -> list[Featured]:
         """Every day this paper was featured, oldest first."""
         ...

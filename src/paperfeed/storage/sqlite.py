@@ -436,6 +436,18 @@ class SqliteStore:
             )
         return len(rows)
 
+    def upvotes_for(self, pks: Iterable[int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for chunk in _chunks(list(pks)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT paper_pk, max(upvotes) FROM featured WHERE paper_pk IN ({marks}) "
+                "GROUP BY paper_pk",
+                chunk,
+            ):
+                found[int(row[0])] = int(row[1])
+        return found
+
     def featured_for(self, paper_id: str) -> list[Featured]:
         rows = self.conn.execute(
             "SELECT f.source, f.day, f.upvotes, f.num_comments, f.submitted_by "

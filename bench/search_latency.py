@@ -1,0 +1,220 @@
+"""Benchmark: search latency (p50/p95 per query) at 74,728 real papers and at 1,000,000.
+
+Run with `make bench-latency` (or `.venv/bin/python bench/search_latency.py [--scale 1000000]`).
+
+- 74,728: the arxiv-cs-daily dump, with its precomputed all-MiniLM-L6-v2 vectors loaded as the
+  configured model's (they come from the same model through sentence-transformers; embedding the
+  corpus anew takes ~30 min and changes nothing about latency). Queries are embedded live.
+- 1,000,000: synthetic. Papers repeat the real ones' text (so the keyword index sees real term
+  statistics, 13x longer posting lists); vectors are real vectors plus Gaussian noise,
+  re-normalised. The recall@10 of the approximate vector index against exact search is reported.
+
+Each query runs through Searcher.search (embedding, both rankings, fusion, fetching the page of
+20 papers, highlights). Stores and indexes are kept under data/bench/ between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from paperfeed.config import Settings
+from paperfeed.embeddings import content_hash, load_embedder, paper_text
+from paperfeed.ingest.pipeline import ingest_sources
+from paperfeed.models import Paper
+from paperfeed.search.searcher import open_searcher
+from paperfeed.search.vector import VectorIndex, encode_vector
+from paperfeed.storage import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+DUMP = SHARED / "arxiv-cs-daily"
+WORK = REPO / "data" / "bench"
+MODEL_DIR = REPO / "data" / "models" / "all-minilm-l6-v2"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def load_vectors(store: Store, model: str, ids: list[str], vectors: np.ndarray) -> None:
+    """Store precomputed vectors (row i belongs to ids[i]) as `model`'s, batch by batch."""
+    if store.count_embeddings(model) >= len(ids):
+        return
+    row_of = {paper_id: row for row, paper_id in enumerate(ids)}
+    after = 0
+    while todo := store.papers_to_embed(model, after, 5000):
+        rows = []
+        for pk, rev, paper, _ in todo:
+            row = row_of.get(paper.id)
+            if row is not None:
+                digest = content_hash(paper_text(paper.title, paper.abstract))
+                rows.append((pk, rev, digest, encode_vector(vectors[row])))
+        store.save_embeddings(model, rows)
+        after = todo[-1][0]
+
+
+def synthetic_papers(count: int) -> list[Paper]:
+    """`count` papers that repeat the dump's text under new ids."""
+    with gzip.open(DUMP / "papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        real = [json.loads(line) for line in lines]
+    papers = []
+    for n in range(count):
+        source = real[n % len(real)]
+        papers.append(
+            Paper(
+                id=f"syn-{n:07d}",
+                title=source["title"],
+                abstract=source["abstract"],
+                authors=tuple(source["authors"]),
+                categories=tuple(source["categories"]),
+                source="synthetic",
+            )
+        )
+    return papers
+
+
+def synthetic_vectors(real: np.ndarray, count: int, seed: int = 7) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((count, real.shape[1]), dtype=np.float16)
+    for start in range(0, count, 100_000):
+        stop = min(count, start + 100_000)
+        block = real[np.arange(start, stop) % len(real)].astype(np.float32)
+        block += rng.normal(scale=0.04, size=block.shape).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start:stop] = block
+    return out
+
+
+def queries(count: int, seed: int = 11) -> list[str]:
+    """Short queries cut from real titles, and long ones (SciFact claims)."""
+    rng = random.Random(seed)
+    with gzip.open(DUMP / "papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        titles = [json.loads(line)["title"] for line in lines]
+    out = []
+    for title in rng.sample(titles, count * 3 // 4):
+        words = title.split()
+        size = rng.randint(2, 6)
+        start = rng.randint(0, max(0, len(words) - size))
+        out.append(" ".join(words[start : start + size]))
+    claims = [json.loads(line)["text"] for line in (SHARED / "scifact" / "queries.jsonl").open()]
+    out += rng.sample(claims, count - len(out))
+    return out
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = ordered[len(ordered) // 2] * 1000
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+    return f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+
+
+def measure(searcher, texts: list[str]) -> None:
+    for text in texts[:10]:  # warm caches (analyzer, model session)
+        searcher.search(text)
+    for mode in ("keyword", "vector", "hybrid"):
+        times = []
+        for text in texts:
+            started = time.perf_counter()
+            searcher.search(text, limit=20, mode=mode)
+            times.append(time.perf_counter() - started)
+        print(f"  {mode:<8} {percentiles(times)}  ({len(texts)} queries, page of 20)")
+
+
+def recall_at_10(index: VectorIndex, sample: np.ndarray) -> float:
+    exact = VectorIndex(index.model, index.dimensions, graph_min_size=10**12)
+    exact._matrix, exact._pks, exact._rows, exact._size = (  # share the rows, search exactly
+        index._matrix,
+        index._pks,
+        index._rows,
+        index._size,
+    )
+    found = 0
+    for vector in sample:
+        truth = {pk for pk, _ in exact.search(vector, 10)}
+        found += len(truth & {pk for pk, _ in index.search(vector, 10)})
+    return found / (10 * len(sample))
+
+
+def build(scale: int) -> tuple:
+    settings = Settings(
+        database_url=f"sqlite:///{WORK / f'latency-{scale}.db'}", model_dir=str(MODEL_DIR)
+    )
+    store = open_store(settings.database_url)
+    embedder = load_embedder(settings)
+    real = np.load(DUMP / "minilm-l6-v2.f16.npy")
+    real_ids = (DUMP / "minilm-l6-v2.ids.txt").read_text().split()
+    started = time.perf_counter()
+    if scale == len(real_ids):
+        ingest_sources(store, [str(DUMP / "papers.jsonl.gz")], settings)
+        load_vectors(store, embedder.model_id, real_ids, real)
+    elif store.count_papers() < scale:
+        papers = synthetic_papers(scale)
+        for start in range(0, scale, 50_000):
+            store.upsert_papers(papers[start : start + 50_000])
+        del papers
+        load_vectors(
+            store,
+            embedder.model_id,
+            [f"syn-{n:07d}" for n in range(scale)],
+            synthetic_vectors(real, scale),
+        )
+    print(
+        f"  catalog ready: {store.count_papers():,} papers ({time.perf_counter() - started:.0f} s)"
+    )
+    searcher = open_searcher(settings, store, embedder)
+    started = time.perf_counter()
+    indexed, vectors = searcher.refresh()
+    print(
+        f"  indexes ready: {indexed:,} papers indexed, {vectors:,} vectors loaded, "
+        f"graph {'on' if searcher.vectors.uses_graph else 'off'} "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+    return store, searcher, real
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, nargs="*", default=[74_728, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    if not DUMP.exists():
+        print(f"skipped: {DUMP} not found (the shared data set is not on this machine)")
+        return 0
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}")
+    texts = queries(args.queries)
+    for scale in args.scale:
+        print(f"{scale:,} papers:")
+        store, searcher, real = build(scale)
+        measure(searcher, texts)
+        if searcher.vectors.uses_graph:
+            rng = np.random.default_rng(3)
+            sample = real[rng.choice(len(real), 200, replace=False)].astype(np.float32)
+            print(
+                f"  vector graph recall@10 against exact search: "
+                f"{recall_at_10(searcher.vectors, sample):.3f}"
+            )
+        store.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak_mb:,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

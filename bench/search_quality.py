@@ -1,0 +1,125 @@
+"""Benchmark: search quality (nDCG@10, Recall@100) on SciFact (train split), CACM and Cranfield.
+
+Run with `make bench-quality` (or `.venv/bin/python bench/search_quality.py`). Each corpus is
+ingested into its own store under data/bench/ (kept between runs, so only the first run embeds),
+then every train/judged query is run in keyword, vector and hybrid mode through the same code
+as `paperfeed search --queries FILE --trec`, and the runs are scored with ir-measures.
+`--tune` searches the fusion parameters on the SciFact train queries (never on test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import ir_measures
+from ir_measures import R, nDCG
+
+from paperfeed.config import Settings
+from paperfeed.embeddings import load_embedder
+from paperfeed.ingest.pipeline import ingest_sources
+from paperfeed.search.searcher import open_searcher
+from paperfeed.search.update import update_search
+from paperfeed.storage import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+WORK = REPO / "data" / "bench"
+DATASETS = {
+    "scifact": ("corpus.jsonl", "queries.jsonl", "qrels_train.tsv"),
+    "cacm": ("corpus.jsonl", "queries.jsonl", "qrels.tsv"),
+    "cranfield": ("corpus.jsonl", "queries.jsonl", "qrels.tsv"),
+}
+MEASURES = [nDCG @ 10, R @ 100]
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for number, line in enumerate(path.read_text().splitlines()):
+        parts = line.split("\t")
+        if number == 0 and not parts[-1].strip().lstrip("-").isdigit():
+            continue  # header
+        query, doc, score = parts[0], parts[1], int(parts[2])
+        qrels.setdefault(query, {})[doc] = score
+    return qrels
+
+
+def prepare(name: str, model_dir: str):
+    """The dataset's store and searcher, ingested and embedded (incrementally)."""
+    corpus, queries_file, qrels_file = DATASETS[name]
+    folder = DATA / name
+    WORK.mkdir(parents=True, exist_ok=True)
+    settings = Settings(database_url=f"sqlite:///{WORK / name}.db", model_dir=model_dir)
+    store = open_store(settings.database_url)
+    report = ingest_sources(store, [str(folder / corpus)], settings)
+    searcher = open_searcher(settings, store, load_embedder(settings))
+    started = time.perf_counter()
+    update = update_search(searcher)
+    print(
+        f"{name}: {report.summary()}; {update.summary()} in {time.perf_counter() - started:.0f} s"
+    )
+    qrels = load_qrels(folder / qrels_file)
+    queries = [json.loads(line) for line in (folder / queries_file).read_text().splitlines()]
+    queries = [q for q in queries if str(q["id"]) in qrels]
+    return store, searcher, queries, qrels
+
+
+def run(searcher, queries, mode: str) -> dict[str, dict[str, float]]:
+    """A run as {query id: {doc id: score}}, 100 deep."""
+    out: dict[str, dict[str, float]] = {}
+    for query in queries:
+        results = searcher.search(str(query["text"]), limit=100, mode=mode, highlight=False)
+        out[str(query["id"])] = {hit.paper.id: hit.score for hit in results.hits}
+    return out
+
+
+def score(qrels, run_) -> dict[str, float]:
+    values = ir_measures.calc_aggregate(MEASURES, qrels, run_)
+    return {str(measure): value for measure, value in values.items()}
+
+
+def tune(searcher, queries, qrels) -> tuple[float, tuple[float, float]]:
+    best = (0.0, searcher.rrf_k, searcher.weights)
+    for k in (5, 10, 20, 40, 60, 100):
+        for weights in ((1.0, 1.0), (1.0, 1.5), (1.5, 1.0), (1.0, 2.0), (2.0, 1.0), (1.0, 0.7)):
+            searcher.rrf_k, searcher.weights = float(k), weights
+            value = score(qrels, run(searcher, queries, "hybrid"))["nDCG@10"]
+            print(f"  k={k:<4} weights={weights}: nDCG@10 {value:.4f}")
+            if value > best[0]:
+                best = (value, float(k), weights)
+    print(f"best on SciFact train: k={best[1]} weights={best[2]} nDCG@10 {best[0]:.4f}")
+    return best[1], best[2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
+    parser.add_argument("--model-dir", default=str(REPO / "data" / "models" / "all-minilm-l6-v2"))
+    parser.add_argument("--tune", action="store_true", help="grid-search RRF on SciFact train")
+    args = parser.parse_args()
+    if not DATA.exists():
+        print(f"skipped: {DATA} not found (the shared data sets are not on this machine)")
+        return 0
+    table = []
+    for name in args.datasets:
+        store, searcher, queries, qrels = prepare(name, args.model_dir)
+        if args.tune and name == "scifact":
+            searcher.rrf_k, searcher.weights = tune(searcher, queries, qrels)
+        for mode in ("keyword", "vector", "hybrid"):
+            started = time.perf_counter()
+            values = score(qrels, run(searcher, queries, mode))
+            elapsed = (time.perf_counter() - started) / max(1, len(queries)) * 1000
+            table.append((name, mode, values["nDCG@10"], values["R@100"], len(queries), elapsed))
+        store.close()
+    print()
+    print(f"{'dataset':<10} {'mode':<8} {'nDCG@10':>8} {'R@100':>7} {'queries':>8} {'ms/query':>9}")
+    for name, mode, ndcg, recall, count, ms in table:
+        print(f"{name:<10} {mode:<8} {ndcg:8.4f} {recall:7.4f} {count:8d} {ms:9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
