@@ -99,6 +99,10 @@ def main() -> int:
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--model-dir", default=str(REPO / "data" / "models" / "all-minilm-l6-v2"))
     parser.add_argument("--tune", action="store_true", help="grid-search RRF on SciFact train")
+    parser.add_argument("--rrf-k", type=float, default=None, help="fusion k (default: the app's)")
+    parser.add_argument(
+        "--weights", type=float, nargs=2, default=None, help="fusion weights: keyword vector"
+    )
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} not found (the shared data sets are not on this machine)")
@@ -106,6 +110,10 @@ def main() -> int:
     table = []
     for name in args.datasets:
         store, searcher, queries, qrels = prepare(name, args.model_dir)
+        if args.rrf_k is not None:
+            searcher.rrf_k = args.rrf_k
+        if args.weights is not None:
+            searcher.weights = tuple(args.weights)
         if args.tune and name == "scifact":
             searcher.rrf_k, searcher.weights = tune(searcher, queries, qrels)
         for mode in ("keyword", "vector", "hybrid"):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from paperfeed.search.keyword import analyze_word
-from paperfeed.search.query import WORD, ParsedQuery
+from paperfeed.search.query import ParsedQuery
 
 Span = tuple[int, int]
 
@@ -23,20 +25,41 @@ def query_terms(parsed: ParsedQuery) -> frozenset[str]:
     )
 
 
-def highlight_spans(
-    text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()
-) -> tuple[Span, ...]:
-    """(start, end) character offsets of the words in `text` that match a term or prefix.
+class Highlighter:
+    """Finds a query's words in texts; build it once per query, call `spans` per text.
 
-    Words match by their analysed form, so "networks" highlights for the query "network".
+    Words match by their analysed form, so "networks" is marked for the query "network". Only
+    words that start like a query term are analysed: a regex finds those candidates, which is
+    ~10x faster than analysing every word of every abstract on a page.
     """
-    if not terms and not prefixes:
-        return ()
-    lowered = tuple(p.lower() for p in prefixes)
-    spans = []
-    for match in WORD.finditer(text):
-        word = match.group()
-        analysed = analyze_word(word)
-        if any(t in terms for t in analysed) or (lowered and word.lower().startswith(lowered)):
-            spans.append((match.start(), match.end()))
-    return tuple(spans)
+
+    def __init__(self, parsed: ParsedQuery) -> None:
+        self.terms = query_terms(parsed)
+        self.prefixes = tuple(p.lower() for p in parsed.prefixes)
+        surface = [*parsed.words, *parsed.required, *(w for ph in parsed.phrases for w in ph)]
+        heads = {t[:3] for t in self.terms} | {w.lower()[:3] for w in surface}
+        heads |= {p[:3] for p in self.prefixes}
+        heads.discard("")
+        self._candidates = (
+            re.compile(
+                r"(?<![^\W_])(?:"
+                + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+                + r")[^\W_]*",
+                re.IGNORECASE,
+            )
+            if heads and (self.terms or self.prefixes)
+            else None
+        )
+
+    def spans(self, text: str) -> tuple[Span, ...]:
+        """(start, end) character offsets of the words in `text` that match the query."""
+        if self._candidates is None:
+            return ()
+        found = []
+        for match in self._candidates.finditer(text):
+            word = match.group()
+            if (
+                self.prefixes and word.lower().startswith(self.prefixes)
+            ) or not self.terms.isdisjoint(analyze_word(word)):
+                found.append((match.start(), match.end()))
+        return tuple(found)
