@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -32,6 +30,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from machine import describe
 from paperfeed.config import Settings
 from paperfeed.embeddings import OnnxEmbedder, paper_text
 
@@ -59,19 +58,9 @@ QUERIES = [
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     import onnxruntime  # type: ignore[import-untyped]
 
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"onnxruntime {onnxruntime.__version__}, numpy {np.__version__}"
-    )
+    return describe(f"onnxruntime {onnxruntime.__version__}", f"numpy {np.__version__}")
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -7,8 +7,6 @@ first ingest (all inserts) and of the second (all unchanged), papers/s, peak mem
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import sqlite3
 import sys
@@ -16,25 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import describe
 from paperfeed.config import Settings
 from paperfeed.ingest.pipeline import ingest_sources
 from paperfeed.storage import open_store
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/arxiv-cs-daily/papers.jsonl.gz"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def main() -> int:
@@ -44,7 +29,7 @@ def main() -> int:
     if not args.path.exists():
         print(f"skipped: {args.path} not found (the shared data set is not on this machine)")
         return 0
-    print(f"machine: {machine()}")
+    print(f"machine: {describe(f'SQLite {sqlite3.sqlite_version}')}")
     print(f"input:   {args.path} ({args.path.stat().st_size / 1e6:.1f} MB)")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import platform
 import random
 import resource
 import sys
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from machine import describe
 from paperfeed.config import Settings
 from paperfeed.embeddings import content_hash, load_embedder, paper_text
 from paperfeed.ingest.pipeline import ingest_sources
@@ -41,15 +40,6 @@ SHARED = REPO.parent / "shared" / "data"
 DUMP = SHARED / "arxiv-cs-daily"
 WORK = REPO / "data" / "bench"
 MODEL_DIR = REPO / "data" / "models" / "all-minilm-l6-v2"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def load_vectors(store: Store, model: str, ids: list[str], vectors: np.ndarray) -> None:
@@ -197,7 +187,7 @@ def main() -> int:
         print(f"skipped: {DUMP} not found (the shared data set is not on this machine)")
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     texts = queries(args.queries)
     for scale in args.scale:
         print(f"{scale:,} papers:")

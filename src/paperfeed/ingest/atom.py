@@ -8,9 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from paperfeed.ids import BadIdentifier, parse_arxiv_id
 from paperfeed.ingest.http import PoliteClient, SourceUnavailable
-from paperfeed.ingest.records import BadRecord, Item, Outcome, Rejected, parse_datetime
+from paperfeed.ingest.records import (
+    BadRecord,
+    Item,
+    Outcome,
+    Rejected,
+    parse_datetime,
+    record_id,
+)
 from paperfeed.models import Paper
 from paperfeed.text import clean_optional, clean_text
 
@@ -65,10 +71,7 @@ def _paper(entry: ET.Element, entry_id: str) -> Paper:
     def text(path: str) -> str | None:
         return clean_optional(entry.findtext(path, None, _NS))
 
-    try:
-        paper_id, version = parse_arxiv_id(entry_id)
-    except BadIdentifier as exc:
-        raise BadRecord(str(exc)) from None
+    paper_id, version = record_id(entry_id)
     primary = entry.find("arxiv:primary_category", _NS)
     categories = [primary.get("term", "")] if primary is not None else []
     categories += [c.get("term", "") for c in entry.iterfind("atom:category", _NS)]

@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from paperfeed.ids import BadIdentifier, parse_arxiv_id
 from paperfeed.ingest.records import (
     BadRecord,
     Item,
@@ -19,6 +18,7 @@ from paperfeed.ingest.records import (
     name_list,
     parse_datetime,
     parse_day,
+    record_id,
     require_text,
 )
 from paperfeed.models import Featured, Paper
@@ -32,13 +32,7 @@ def parse_item(item: Mapping[str, Any]) -> Item:
     paper = item.get("paper")
     if not isinstance(paper, Mapping):
         raise BadRecord("missing 'paper' object")
-    raw_id = paper.get("id", item.get("id"))
-    if not isinstance(raw_id, str):
-        raise BadRecord("missing paper id")
-    try:
-        paper_id, version = parse_arxiv_id(raw_id)
-    except BadIdentifier as exc:
-        raise BadRecord(str(exc)) from None
+    paper_id, version = record_id(paper.get("id", item.get("id")))
     day = parse_day(paper.get("submittedOnDailyAt")) or parse_day(item.get("publishedAt"))
     record = Paper(
         id=paper_id,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paperfeed.ids import BadIdentifier, parse_paper_id
 from paperfeed.ingest.records import (
     BadRecord,
     Item,
@@ -22,6 +21,7 @@ from paperfeed.ingest.records import (
     optional_text,
     parse_datetime,
     parse_day,
+    record_id,
     require_text,
 )
 from paperfeed.models import Paper
@@ -31,11 +31,7 @@ SOURCE = "jsonl"
 
 def parse_record(record: Mapping[str, Any], source: str = SOURCE) -> Item:
     """Turn one decoded JSON object into an Item; BadRecord says what is wrong with it."""
-    raw_id = record.get("id", record.get("_id"))
-    try:
-        paper_id, id_version = parse_paper_id(raw_id)
-    except BadIdentifier as exc:
-        raise BadRecord(str(exc)) from None
+    paper_id, id_version = record_id(record.get("id", record.get("_id")), arxiv_only=False)
     published = parse_datetime(record.get("published"))
     listed = parse_day(record.get("listed")) if "listed" in record else None
     if listed is None and published is not None:

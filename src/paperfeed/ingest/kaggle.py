@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paperfeed.ids import BadIdentifier, parse_arxiv_id
 from paperfeed.ingest.records import (
     BadRecord,
     Item,
     category_list,
     optional_text,
     parse_datetime,
+    record_id,
     require_text,
     split_author_string,
 )
@@ -28,13 +28,7 @@ SOURCE = "kaggle"
 
 def parse_record(record: Mapping[str, Any]) -> Item:
     """Turn one decoded snapshot line into an Item; BadRecord says what is wrong with it."""
-    raw_id = record.get("id")
-    if not isinstance(raw_id, str):
-        raise BadRecord("missing id")
-    try:
-        paper_id, _ = parse_arxiv_id(raw_id)
-    except BadIdentifier as exc:
-        raise BadRecord(str(exc)) from None
+    paper_id, _ = record_id(record.get("id"))
     versions = _versions(record.get("versions"))
     authors = _parsed_authors(record.get("authors_parsed"))
     if not authors and isinstance(record.get("authors"), str):

@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from paperfeed.ids import BadIdentifier, parse_arxiv_id
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.records import (
     BadRecord,
@@ -15,6 +14,7 @@ from paperfeed.ingest.records import (
     Rejected,
     category_list,
     parse_datetime,
+    record_id,
 )
 from paperfeed.models import Paper
 from paperfeed.text import clean_optional, clean_text
@@ -106,10 +106,7 @@ def _paper(meta: ET.Element) -> Paper:
     def text(tag: str) -> str | None:
         return clean_optional(meta.findtext(f"arxiv:{tag}", None, _NS))
 
-    try:
-        paper_id, version = parse_arxiv_id(text("id") or "")
-    except BadIdentifier as exc:
-        raise BadRecord(str(exc)) from None
+    paper_id, version = record_id(text("id"))
     authors = []
     for author in meta.iterfind("arxiv:authors/arxiv:author", _NS):
         parts = [

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from paperfeed.ids import BadIdentifier, parse_arxiv_id, parse_paper_id
 from paperfeed.models import Featured, Paper
 from paperfeed.text import clean_optional, clean_text
 
@@ -36,6 +37,23 @@ class Rejected:
 
 
 Outcome = Item | Rejected
+
+
+def record_id(value: object, arxiv_only: bool = True) -> tuple[str, int | None]:
+    """(id, version) of a record's id field; BadRecord when it is missing or unusable.
+
+    With arxiv_only=False a non-arXiv id (a BEIR document id) is accepted as it is.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BadRecord("missing id")
+    try:
+        if arxiv_only:
+            if not isinstance(value, str):
+                raise BadIdentifier(f"not an arXiv identifier: {value!r}")
+            return parse_arxiv_id(value)
+        return parse_paper_id(value)
+    except BadIdentifier as exc:
+        raise BadRecord(str(exc)) from None
 
 
 def parse_datetime(value: object) -> datetime | None:
