@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from paperfeed.models import Paper
 from paperfeed.storage import SqliteStore, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The exported embedding model (`make model` writes it; `make test` runs after it).
+MODEL_DIR = Path(
+    os.environ.get("PAPERFEED_TEST_MODEL_DIR")
+    or Path(__file__).resolve().parents[1] / "data/models/all-minilm-l6-v2"
+)
 
 
 @pytest.fixture

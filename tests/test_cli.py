@@ -9,11 +9,16 @@ from paperfeed.cli import cli
 
 
 @pytest.fixture
-def run(settings):
+def run(settings, tmp_path):
     runner = CliRunner()
+    env = {
+        "PAPERFEED_DATABASE_URL": settings.database_url,
+        # Catalog commands are tested without a model (keyword search only); see test_cli_search.
+        "PAPERFEED_MODEL_DIR": str(tmp_path / "no-model"),
+    }
 
     def invoke(*args: str):
-        return runner.invoke(cli, list(args), env={"PAPERFEED_DATABASE_URL": settings.database_url})
+        return runner.invoke(cli, list(args), env=env)
 
     return invoke
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from conftest import MODEL_DIR
 from paperfeed.config import Settings
 from paperfeed.embeddings import (
     EmbedderUnavailable,
@@ -25,11 +25,6 @@ from paperfeed.embeddings import (
     paper_text,
 )
 from paperfeed.model_export import export_model
-
-REPO = Path(__file__).resolve().parents[1]
-MODEL_DIR = Path(
-    os.environ.get("PAPERFEED_TEST_MODEL_DIR") or REPO / "data/models/all-minilm-l6-v2"
-)
 
 TITLE_A = "Denoising Attention for Visual Tasks"
 ABSTRACT_A = (

@@ -281,9 +281,7 @@ def embed(
 def index(ctx: click.Context, rebuild: bool) -> None:
     """Bring the search indexes up to date with the catalog (they rebuild themselves if lost)."""
     searcher = open_searcher(get_settings(ctx), get_store(ctx))
-    if rebuild:
-        searcher.keyword.rebuild(searcher.store)
-    indexed, vectors = searcher.refresh()
+    indexed, vectors = searcher.refresh(rebuild=rebuild)
     semantic = f"{vectors} vectors" if searcher.vectors is not None else "no embedding model"
     click.echo(
         f"keyword index: {indexed} papers (re)indexed, {searcher.keyword.count()} in all; "

@@ -82,9 +82,10 @@ class Searcher:
         self.weights = weights
         self._unavailable = unavailable or "semantic search is not set up"
 
-    def refresh(self) -> tuple[int, int]:
-        """Catch the indexes up with the store; (papers indexed, vectors loaded)."""
-        papers = self.keyword.sync(self.store)
+    def refresh(self, rebuild: bool = False) -> tuple[int, int]:
+        """Catch the indexes up with the store (or rebuild the keyword index from scratch);
+        returns (papers indexed, vectors loaded)."""
+        papers = self.keyword.rebuild(self.store) if rebuild else self.keyword.sync(self.store)
         vectors = self.vectors.sync(self.store) if self.vectors is not None else 0
         return papers, vectors
 
