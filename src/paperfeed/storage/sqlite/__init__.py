@@ -1,0 +1,13 @@
+"""SqliteStore: the embedded catalog in one SQLite file (WAL), with versioned migrations."""
+
+from __future__ import annotations
+
+from paperfeed.storage.sqlite.database import sqlite_path
+from paperfeed.storage.sqlite.papers import PaperQueries
+from paperfeed.storage.sqlite.search import SearchQueries
+
+__all__ = ["SqliteStore", "sqlite_path"]
+
+
+class SqliteStore(PaperQueries, SearchQueries):
+    """The Store for one SQLite file; safe to share between threads (one connection each)."""

@@ -1,0 +1,171 @@
+"""One SQLite file: a connection per thread, write transactions, and the schema migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from paperfeed.storage.base import StorageError
+
+# SQLite's default limit on host parameters is 32766 since 3.32; stay far below it.
+_CHUNK = 900
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a sqlite URL names (None for an in-memory database).
+
+    `sqlite:///data/x.db` is relative to the working directory, `sqlite:////srv/x.db` absolute.
+    """
+    if not url.startswith("sqlite:///"):
+        raise StorageError(f"not a sqlite URL: {url!r} (expected sqlite:///path.db)")
+    rest = url[len("sqlite:///") :].split("?", 1)[0]
+    if rest in ("", ":memory:"):
+        return None
+    return Path(rest)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    """`items` in slices small enough for one statement's parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _split_statements(script: str) -> list[str]:
+    """Split a migration into statements, so they run inside our own transaction.
+
+    (`executescript` would commit first and run outside it.)
+    """
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    leftover = [ln for ln in current.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    if leftover:
+        raise StorageError(f"incomplete SQL statement in migration: {current.strip()[:80]!r}")
+    return statements
+
+
+class Database:
+    """The file, its connections (one per thread, so a web server can share it) and its schema."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._memory_conn: sqlite3.Connection | None = None
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- connections and transactions -------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        target = str(self.path) if self.path is not None else ":memory:"
+        try:
+            conn = sqlite3.connect(
+                target, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            if self.path is not None:
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot open SQLite database {target}: {exc}") from exc
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (an in-memory database has exactly one, shared)."""
+        if self.path is None:
+            if self._memory_conn is None:
+                self._memory_conn = self._connect()
+            return self._memory_conn
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; BEGIN IMMEDIATE so two writers queue instead of deadlocking."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+        self._memory_conn = None
+
+    # -- schema --------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        folder = resources.files("paperfeed.storage") / "migrations" / "sqlite"
+        migrations = sorted(
+            (entry.name, entry.read_text(encoding="utf-8"))
+            for entry in folder.iterdir()
+            if entry.name.endswith(".sql")
+        )
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        applied: list[str] = []
+        for name, script in migrations:
+            with self._write() as conn:
+                # Checked inside the transaction: another process may have just applied it.
+                if conn.execute(
+                    "SELECT 1 FROM schema_migrations WHERE name = ?", (name,)
+                ).fetchone():
+                    continue
+                try:
+                    for statement in _split_statements(script):
+                        conn.execute(statement)
+                except sqlite3.DatabaseError as exc:
+                    raise StorageError(f"migration {name} failed: {exc}") from exc
+                conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                    (name, now_iso()),
+                )
+                applied.append(name)
+        return applied
+
+    @staticmethod
+    def _next_rev(conn: sqlite3.Connection, table: str, where: str = "", *params: Any) -> int:
+        """The revision for this write: one more than any so far (writes are serialised)."""
+        row = conn.execute(f"SELECT coalesce(max(rev), 0) + 1 FROM {table} {where}", params)
+        return int(row.fetchone()[0])
+
+    @staticmethod
+    def _pks(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[tuple[str, int]]:
+        id_list = list(ids)
+        for chunk in chunks(id_list):
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(f"SELECT id, pk FROM papers WHERE id IN ({marks})", chunk):
+                yield row["id"], int(row["pk"])

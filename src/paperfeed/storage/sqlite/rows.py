@@ -1,0 +1,86 @@
+"""How papers map to rows, and the SQL fragments the queries share."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, date, datetime
+from typing import Any
+
+from paperfeed.models import Paper, SearchFilters
+
+PAPER_COLUMNS = (
+    "id, version, title, abstract, authors, categories, published, updated, listed, "
+    "comment, doi, journal_ref, license, source"
+)
+P_COLUMNS = ", ".join("p." + name.strip() for name in PAPER_COLUMNS.split(","))
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def parse_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """A WHERE clause (over papers AS p) and its parameters for `filters`."""
+    clauses: list[str] = ["1"]
+    params: list[Any] = []
+    if filters.categories:
+        marks = ",".join("?" * len(filters.categories))
+        clauses.append(
+            f"p.pk IN (SELECT paper_pk FROM paper_categories WHERE category IN ({marks}))"
+        )
+        params.extend(filters.categories)
+    day = "coalesce(p.listed, substr(p.published, 1, 10))"
+    if filters.since:
+        clauses.append(f"{day} >= ?")
+        params.append(filters.since.isoformat())
+    if filters.until:
+        clauses.append(f"{day} <= ?")
+        params.append(filters.until.isoformat())
+    return " AND ".join(clauses), params
+
+
+def paper_values(paper: Paper) -> tuple[Any, ...]:
+    return (
+        paper.id,
+        paper.version,
+        paper.title,
+        paper.abstract,
+        json.dumps(list(paper.authors), ensure_ascii=False),
+        json.dumps(list(paper.categories), ensure_ascii=False),
+        iso_datetime(paper.published),
+        iso_datetime(paper.updated),
+        paper.listed.isoformat() if paper.listed else None,
+        paper.comment,
+        paper.doi,
+        paper.journal_ref,
+        paper.license,
+        paper.source,
+    )
+
+
+def row_to_paper(row: sqlite3.Row) -> Paper:
+    return Paper(
+        id=row["id"],
+        version=row["version"],
+        title=row["title"],
+        abstract=row["abstract"],
+        authors=tuple(json.loads(row["authors"])),
+        categories=tuple(json.loads(row["categories"])),
+        published=parse_datetime(row["published"]),
+        updated=parse_datetime(row["updated"]),
+        listed=parse_date(row["listed"]),
+        comment=row["comment"],
+        doi=row["doi"],
+        journal_ref=row["journal_ref"],
+        license=row["license"],
+        source=row["source"],
+    )

@@ -1,0 +1,105 @@
+"""What search needs from the store: revisions to sync from, pks, filters, and embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from paperfeed.models import Paper, SearchFilters
+from paperfeed.storage.sqlite.database import Database, chunks
+from paperfeed.storage.sqlite.rows import P_COLUMNS, PAPER_COLUMNS, filter_sql, row_to_paper
+
+
+class SearchQueries(Database):
+    """Reads and writes for the search indexes and the embedding job."""
+
+    def instance_id(self) -> str:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        return str(row[0])
+
+    def changed_papers(self, after: tuple[int, int], limit: int) -> list[tuple[int, int, Paper]]:
+        rows = self.conn.execute(
+            f"SELECT rev, pk, {PAPER_COLUMNS} FROM papers WHERE (rev, pk) > (?, ?) "
+            "ORDER BY rev, pk LIMIT ?",
+            (*after, limit),
+        )
+        return [(int(row["rev"]), int(row["pk"]), row_to_paper(row)) for row in rows]
+
+    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]:
+        found: dict[int, Paper] = {}
+        for chunk in chunks(list(pks)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT pk, {PAPER_COLUMNS} FROM papers WHERE pk IN ({marks})", chunk
+            ):
+                found[int(row["pk"])] = row_to_paper(row)
+        return found
+
+    def pks_for_ids(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        return dict(self._pks(self.conn, paper_ids))
+
+    def filtered_pks(self, filters: SearchFilters) -> list[int]:
+        clauses, params = filter_sql(filters)
+        rows = self.conn.execute(f"SELECT pk FROM papers p WHERE {clauses} ORDER BY pk", params)
+        return [int(row[0]) for row in rows]
+
+    # -- embeddings ----------------------------------------------------------------------
+
+    def papers_to_embed(
+        self, model: str, after_pk: int, limit: int
+    ) -> list[tuple[int, int, Paper, str | None]]:
+        """(pk, rev, paper, stored content hash) of papers with no vector from `model`, or
+        changed since theirs was made, in pk order after `after_pk`."""
+        rows = self.conn.execute(
+            f"SELECT p.pk, p.rev, e.content_hash, {P_COLUMNS} "
+            "FROM papers p LEFT JOIN embeddings e ON e.model = ? AND e.paper_pk = p.pk "
+            "WHERE p.pk > ? AND (e.paper_pk IS NULL OR e.paper_rev < p.rev) "
+            "ORDER BY p.pk LIMIT ?",
+            (model, after_pk, limit),
+        )
+        return [
+            (int(row["pk"]), int(row["rev"]), row_to_paper(row), row["content_hash"])
+            for row in rows
+        ]
+
+    def save_embeddings(
+        self, model: str, rows: Sequence[tuple[int, int, str, bytes | None]]
+    ) -> int:
+        """Store (pk, paper_rev, content_hash, float16 vector bytes) rows in one transaction.
+
+        A row whose vector is None only records that the paper's text is unchanged.
+        """
+        if not rows:
+            return 0
+        with self._write() as conn:
+            rev = self._next_rev(conn, "embeddings", "WHERE model = ?", model)
+            conn.executemany(
+                "INSERT INTO embeddings (model, paper_pk, content_hash, paper_rev, vector, rev) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (model, paper_pk) DO UPDATE SET "
+                "content_hash = excluded.content_hash, paper_rev = excluded.paper_rev, "
+                "vector = excluded.vector, rev = excluded.rev",
+                [
+                    (model, pk, digest, paper_rev, vector, rev)
+                    for pk, paper_rev, digest, vector in rows
+                    if vector is not None
+                ],
+            )
+            conn.executemany(
+                "UPDATE embeddings SET paper_rev = ? WHERE model = ? AND paper_pk = ?",
+                [(paper_rev, model, pk) for pk, paper_rev, _, vector in rows if vector is None],
+            )
+        return len(rows)
+
+    def embeddings_since(
+        self, model: str, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, int, bytes]]:
+        """(rev, pk, float16 vector bytes) of vectors stored after `after` = (rev, pk)."""
+        rows = self.conn.execute(
+            "SELECT rev, paper_pk, vector FROM embeddings "
+            "WHERE model = ? AND (rev, paper_pk) > (?, ?) ORDER BY rev, paper_pk LIMIT ?",
+            (model, *after, limit),
+        )
+        return [(int(row[0]), int(row[1]), bytes(row[2])) for row in rows]
+
+    def count_embeddings(self, model: str) -> int:
+        row = self.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,))
+        return int(row.fetchone()[0])
