@@ -137,3 +137,16 @@ class SearchFilters:
 
 
 NO_FILTERS = SearchFilters()
+
+
+@dataclass(frozen=True)
+class ListedPaper:
+    """A paper as lists show it: with its day, votes and who featured it."""
+
+    pk: int
+    paper: Paper
+    day: date | None
+    upvotes: int = 0
+    num_comments: int = 0
+    submitted_by: str | None = None
+    featured_on: date | None = None

@@ -41,6 +41,7 @@ def parse_item(item: Mapping[str, Any]) -> Item:
         authors=name_list(paper.get("authors")),
         version=version,
         published=parse_datetime(paper.get("publishedAt")),
+        listed=day,  # the day it entered the daily list; an arXiv listing day, if earlier, wins
         source=SOURCE,
     )
     featured = None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Protocol
 
 from paperfeed.models import (
     CatalogStats,
     Featured,
     HarvestState,
+    ListedPaper,
     Paper,
     SearchFilters,
     UpsertCounts,
@@ -103,3 +105,28 @@ class Store(Protocol):
         ...
 
     def count_embeddings(self, model: str) -> int: ...
+
+    def listed_papers(
+        self, since: date, until: date, order: str = "upvotes", limit: int = 50, offset: int = 0
+    ) -> list[ListedPaper]:
+        """Papers whose day (listed, else published) is in [since, until]; order is "upvotes"
+        (then newest) or "date" (then most voted)."""
+        ...
+
+    def count_listed(self, since: date, until: date) -> int: ...
+
+    def listed_by_pk(self, pks: Sequence[int]) -> dict[int, ListedPaper]: ...
+
+    def day_before(self, day: date) -> date | None:
+        """The last day before `day` that has papers."""
+        ...
+
+    def day_after(self, day: date) -> date | None:
+        """The first day after `day` that has papers."""
+        ...
+
+    def latest_day(self) -> date | None: ...
+
+    def newest_papers(self, before: tuple[date, int] | None, limit: int) -> list[ListedPaper]:
+        """Newest day first, after the (day, pk) cursor when given."""
+        ...

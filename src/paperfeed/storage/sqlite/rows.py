@@ -14,6 +14,10 @@ PAPER_COLUMNS = (
     "comment, doi, journal_ref, license, source"
 )
 P_COLUMNS = ", ".join("p." + name.strip() for name in PAPER_COLUMNS.split(","))
+# A paper's day in lists and filters: listed, else published (003_listings.sql indexes it).
+DAY_SQL = "coalesce(p.listed, substr(p.published, 1, 10))"
+# Upvotes counted for a paper (papers AS p): the latest count seen on Hugging Face.
+UPVOTES_SQL = "coalesce((SELECT max(upvotes) FROM featured f WHERE f.paper_pk = p.pk), 0)"
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -38,7 +42,7 @@ def filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
             f"p.pk IN (SELECT paper_pk FROM paper_categories WHERE category IN ({marks}))"
         )
         params.extend(filters.categories)
-    day = "coalesce(p.listed, substr(p.published, 1, 10))"
+    day = DAY_SQL
     if filters.since:
         clauses.append(f"{day} >= ?")
         params.append(filters.since.isoformat())
