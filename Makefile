@@ -9,8 +9,12 @@ STAMP := $(VENV)/.installed-dev
 EXPORT_STAMP := $(VENV)/.installed-export
 MODEL_DIR := data/models/all-minilm-l6-v2
 MODEL := $(MODEL_DIR)/manifest.json
+# KaTeX renders LaTeX in the browser; it is fetched from npm at build time and served by us.
+KATEX_VERSION := 0.16.47
+VENDOR := src/paperfeed/web/static/vendor
+KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint model bench bench-ingest bench-embed bench-quality bench-latency clean
+.PHONY: run test lint model static bench bench-ingest bench-embed bench-quality bench-latency clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +33,19 @@ $(MODEL): | $(EXPORT_STAMP)
 
 model: $(MODEL)
 
-run: $(STAMP) $(MODEL)
+$(KATEX):
+	rm -rf build/npm && mkdir -p build/npm
+	cd build/npm && npm pack --silent katex@$(KATEX_VERSION) > /dev/null
+	tar -xzf build/npm/katex-$(KATEX_VERSION).tgz -C build/npm
+	mkdir -p $(VENDOR)/katex/contrib $(VENDOR)/katex/fonts
+	cp build/npm/package/dist/katex.min.css $(VENDOR)/katex/
+	cp build/npm/package/dist/contrib/auto-render.min.js $(VENDOR)/katex/contrib/
+	cp build/npm/package/dist/fonts/*.woff2 $(VENDOR)/katex/fonts/
+	cp build/npm/package/dist/katex.min.js $(VENDOR)/katex/
+
+static: $(KATEX)
+
+run: $(STAMP) $(MODEL) $(KATEX)
 	$(BIN)/paperfeed init
 	$(BIN)/paperfeed ingest --sample
 	$(BIN)/paperfeed stats --top 10
@@ -40,7 +56,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint $(MODEL)
+test: lint $(MODEL) $(KATEX)
 	$(BIN)/pytest
 
 bench-ingest: $(STAMP)
@@ -58,4 +74,4 @@ bench-latency: $(MODEL)
 bench: bench-ingest bench-embed bench-quality bench-latency
 
 clean:
-	rm -rf $(VENV) data build dist src/*.egg-info
+	rm -rf $(VENV) data build dist src/*.egg-info $(VENDOR)

@@ -99,3 +99,72 @@ class FakeEmbedder:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+# A small catalog for the web tests: real-looking papers on three days, one hostile.
+WEB_PAPERS = [
+    (
+        "2606.10001",
+        "Koopman operators for dynamical systems",
+        date(2026, 6, 24),
+        ("math.DS", "cs.LG"),
+    ),
+    ("2606.10002", "Learning nonlinear dynamics from data", date(2026, 6, 24), ("cs.LG",)),
+    (
+        "2606.10003",
+        "LLaMA-3 fine-tuning recipes with $\\mathcal{O}(n)$ memory",
+        date(2026, 6, 25),
+        ("cs.CL",),
+    ),
+    (
+        "2606.10004",
+        "<script>alert(1)</script> \\emph{Chaotic} systems",
+        date(2026, 6, 25),
+        ("math.DS",),
+    ),
+    ("2606.10005", "Vision transformers at scale", date(2026, 6, 29), ("cs.CV",)),
+    ("hep-th/9901001", "An old-style identifier paper", date(2026, 6, 29), ("hep-th",)),
+]
+
+
+@pytest.fixture
+def web_client(store, settings, tmp_path, fake_embedder):
+    """The real ASGI app (lifespan included) over the test store, with the fake embedder."""
+    from fastapi.testclient import TestClient
+
+    from paperfeed.models import Featured
+    from paperfeed.search.keyword import KeywordIndex
+    from paperfeed.search.searcher import Searcher
+    from paperfeed.search.update import update_search
+    from paperfeed.search.vector import VectorIndex
+    from paperfeed.web.app import create_app
+
+    store.upsert_papers(
+        [
+            make_paper(
+                paper_id,
+                title=title,
+                abstract=f"{title}. We study <b>bold</b> claims & 'quotes' on {day}.",
+                listed=day,
+                categories=categories,
+                authors=("Ada Lovelace", 'Robert "Bobby" Tables'),
+            )
+            for paper_id, title, day, categories in WEB_PAPERS
+        ]
+    )
+    store.upsert_featured(
+        [
+            Featured("2606.10002", date(2026, 6, 24), "hf-daily", 12, 3, "akhaliq"),
+            Featured("2606.10005", date(2026, 6, 29), "hf-daily", 4, 0, None),
+        ]
+    )
+    searcher = Searcher(
+        store,
+        KeywordIndex(tmp_path / "keyword"),
+        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
+        fake_embedder,
+    )
+    update_search(searcher)
+    settings = dataclasses.replace(settings, base_url="https://papers.example.org")
+    with TestClient(create_app(settings, store, searcher)) as client:
+        yield client

@@ -74,6 +74,9 @@ def test_filters_by_category_and_day(store, indexed):
     query = parse_query("state traffic vision")
     by_cat = indexed.search(query, 10, SearchFilters(categories=("cs.LG",)))
     assert sorted(_ids(store, by_cat)) == ["2606.00001", "2606.00002"]
+    # A filter keeps only papers it allows; it does not let in papers without the words.
+    traffic = indexed.search(parse_query("traffic"), 10, SearchFilters(categories=("cs.LG",)))
+    assert _ids(store, traffic) == ["2606.00001"]
     by_day = indexed.search(
         query, 10, SearchFilters(since=date(2026, 6, 2), until=date(2026, 6, 2))
     )

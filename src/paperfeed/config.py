@@ -49,6 +49,14 @@ class Settings:
     ingest_batch_size: int = _setting(
         1000, "Papers written per transaction; an interrupted ingest loses at most this many."
     )
+    base_url: str = _setting(
+        "http://127.0.0.1:8000",
+        "The public address of this server, for absolute links in feeds and mail.",
+    )
+    site_name: str = _setting("paperfeed", "The name shown in page titles and feeds.")
+    refresh_interval_s: float = _setting(
+        10.0, "How often the web server looks for new papers and vectors to load."
+    )
     index_dir: str = _setting(
         "",
         "Folder of the search indexes (rebuilt from the database when missing); "
@@ -102,7 +110,9 @@ def _validate(settings: Settings) -> None:
             f"PAPERFEED_DATABASE_URL: unsupported URL {settings.database_url!r}; "
             "use sqlite:///path.db"
         )
-    for name in ("request_delay_s", "request_timeout_s", "max_retry_after_s"):
+    if not settings.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{ENV_PREFIX}BASE_URL must start with http:// or https://")
+    for name in ("request_delay_s", "request_timeout_s", "max_retry_after_s", "refresh_interval_s"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
     if settings.max_retries < 0:

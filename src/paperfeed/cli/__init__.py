@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, search
+from paperfeed.cli import catalog, search, serve
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 
@@ -56,5 +56,6 @@ for command in (
     search.embed,
     search.index,
     search.model,
+    serve.serve,
 ):
     cli.add_command(command)

@@ -264,12 +264,16 @@ class KeywordIndex:
             pattern = f"({re.escape(prefix.lower())}|{re.escape(folded)}).*"
             ranked.append((Occur.Should, tantivy.Query.regex_query(self.schema, "text", pattern)))
         text = self._text_constraints(parsed)
-        ranked += [clause for clause in text if clause[0] == Occur.Must]
-        if not ranked:
+        required = [clause for clause in text if clause[0] == Occur.Must]
+        if not ranked and not required:
             return None  # nothing to rank by: exclusions and filters alone match everything
+        if ranked and not required:
+            # Beside a Must clause (a filter), Should clauses turn optional: nest them so that
+            # a paper has to match at least one of the words.
+            ranked = [(Occur.Must, tantivy.Query.boolean_query(ranked))]
         filtering = [clause for clause in text if clause[0] == Occur.MustNot]
         filtering += [(Occur.Must, q) for q in self.filter_queries(filters)]
-        return tantivy.Query.boolean_query(ranked + filtering)
+        return tantivy.Query.boolean_query(ranked + required + filtering)
 
     def _text_constraints(self, parsed: ParsedQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         """Must clauses for phrases and required words, MustNot for excluded ones."""

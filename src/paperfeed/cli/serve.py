@@ -1,0 +1,28 @@
+"""The serve command: run the web server on the configured store."""
+
+from __future__ import annotations
+
+import click
+
+from paperfeed.cli.context import get_settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
+    """Serve the web pages, the JSON API and the feeds (uvicorn, one process)."""
+    import uvicorn
+
+    from paperfeed.web.app import create_app
+
+    settings = get_settings(ctx)
+    click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)

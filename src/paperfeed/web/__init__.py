@@ -1,0 +1,1 @@
+"""paperfeed's face: server-rendered pages, the Hugging Face-compatible JSON API, and feeds."""

@@ -1,0 +1,129 @@
+"""The JSON API: the Hugging Face Papers paths, parameters and fields (see hf_format.py)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from paperfeed.ids import BadIdentifier, parse_paper_id
+from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
+from paperfeed.storage import PaperNotFound
+from paperfeed.web.app import state_of
+from paperfeed.web.hf_format import daily_item, paper_object, search_item
+from paperfeed.web.params import BadRequest, choice_param, int_param
+
+router = APIRouter(prefix="/api", tags=["papers"])
+
+MAX_QUERY_CHARS = 250  # as Hugging Face caps `q`
+_SUBMITTER_SCAN = 1000
+
+
+@router.get("/papers/search", summary="Search papers (hybrid: keywords and meaning)")
+def search(request: Request, q: str = "", limit: str | None = None) -> JSONResponse:
+    """Items like /api/daily_papers, plus `highlightedTitle`/`highlightedSummary` runs
+    ([{"text", "highlighted"}]), `score`, `keywordRank` and `semanticRank`. `limit`: 1-120."""
+    state = state_of(request)
+    size = int_param("limit", limit, 50, 1, 120)
+    if not q.strip():
+        return JSONResponse([])
+    results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size)
+    listed = state.store.listed_by_pk(
+        list(state.store.pks_for_ids(h.paper.id for h in results.hits).values())
+    )
+    by_id = {item.paper.id: item for item in listed.values()}
+    return JSONResponse([search_item(hit, by_id.get(hit.paper.id)) for hit in results.hits])
+
+
+@router.get("/daily_papers", summary="Daily papers of a day, an ISO week or a month")
+def daily_papers(
+    request: Request,
+    date: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    submitter: str | None = None,
+    sort: str | None = None,
+    p: str | None = None,
+    limit: str | None = None,
+) -> JSONResponse:
+    """`date` YYYY-MM-DD, `week` YYYY-Www or `month` YYYY-MM (at most one; default: the
+    latest day). `sort`: publishedAt (default; by day, then votes) or trending (votes decayed by
+    age, across days when no period is given). `p` page from 0, `limit` 1-100 (default 50)."""
+    state = state_of(request)
+    order = choice_param("sort", sort, ("publishedAt", "trending"), "publishedAt")
+    page = int_param("p", p, 0, 0, 100_000)
+    size = int_param("limit", limit, 50, 1, 100)
+    given = [
+        (kind, value) for kind, value in (("date", date), ("week", week), ("month", month)) if value
+    ]
+    if len(given) > 1:
+        raise BadRequest("give at most one of date, week and month")
+    window_page, window_size = (0, _SUBMITTER_SCAN) if submitter else (page, size)
+    if given:
+        period = parse_period(*given[0])
+        listing = period_listing(
+            state.store,
+            period,
+            window_page,
+            window_size,
+            "upvotes" if order == "trending" else "date",
+        )
+    elif order == "trending":
+        listing = trending_listing(state.store, datetime.now(UTC), window_page, window_size)
+    else:
+        latest = latest_listing(state.store, "date", window_page, window_size, "date")
+        if latest is None:
+            return JSONResponse([])
+        listing = latest
+    items = listing.items
+    if submitter:
+        items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
+    return JSONResponse([daily_item(item) for item in items])
+
+
+def _encode_cursor(day: date, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{day.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[date, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        day, pk = raw.split("|")
+        return date.fromisoformat(day), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor is not one this server gave out") from None
+
+
+@router.get("/papers", summary="All papers, newest first, a page at a time")
+def papers(request: Request, cursor: str | None = None, limit: str | None = None) -> JSONResponse:
+    """Items like /api/daily_papers, newest first. The next page's URL is in the `Link`
+    header (rel="next"), with an opaque `cursor`. `limit`: 1-100 (default 50)."""
+    state = state_of(request)
+    size = int_param("limit", limit, 50, 1, 100)
+    before = _decode_cursor(cursor) if cursor else None
+    items = state.store.newest_papers(before, size)
+    headers: dict[str, str] = {}
+    if len(items) == size and items[-1].day is not None:
+        next_cursor = _encode_cursor(items[-1].day, items[-1].pk)
+        next_url = request.url.include_query_params(cursor=next_cursor, limit=size)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return JSONResponse([daily_item(item) for item in items], headers=headers)
+
+
+@router.get("/papers/{paper_id:path}", summary="One paper by arXiv id")
+def paper(request: Request, paper_id: str) -> JSONResponse:
+    """The paper object (the `paper` of a daily item); 404 {"error": ...} if unknown."""
+    state = state_of(request)
+    try:
+        normalised, _ = parse_paper_id(paper_id)
+    except BadIdentifier:
+        raise PaperNotFound(paper_id[:80]) from None
+    found = state.store.get_paper(normalised)
+    pk = state.store.pks_for_ids([found.id])[found.id]
+    listed = state.store.listed_by_pk([pk]).get(pk)
+    data: dict[str, Any] = paper_object(found, listed.upvotes if listed else 0, listed)
+    return JSONResponse(data)

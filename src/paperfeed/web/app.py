@@ -1,0 +1,134 @@
+"""create_app(): the FastAPI application, its shared state, and the one error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from paperfeed.config import Settings
+from paperfeed.listings import BadPeriod
+from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
+from paperfeed.storage import PaperNotFound, Store, open_store
+from paperfeed.web.params import BadRequest
+from paperfeed.web.rendering import STATIC, make_templates
+
+log = logging.getLogger("paperfeed.web")
+
+
+@dataclass
+class AppState:
+    """What every request handler needs, built once per process."""
+
+    settings: Settings
+    store: Store
+    searcher: Searcher
+    templates: Jinja2Templates
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.paperfeed
+    return state
+
+
+def create_app(
+    settings: Settings, store: Store | None = None, searcher: Searcher | None = None
+) -> FastAPI:
+    """The application; opens the store and the searcher from `settings` unless given them."""
+    from paperfeed.web import api, feeds, pages
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_store = store is None
+        the_store = store or open_store(settings.database_url)
+        the_searcher = searcher or open_searcher(settings, the_store)
+        await run_in_threadpool(the_searcher.refresh)
+        app.state.paperfeed = AppState(settings, the_store, the_searcher, make_templates(settings))
+        task = asyncio.create_task(_keep_fresh(the_searcher, settings.refresh_interval_s))
+        try:
+            yield
+        finally:
+            task.cancel()
+            if own_store:
+                the_store.close()
+
+    app = FastAPI(
+        title=f"{settings.site_name} API",
+        description="Research papers: daily lists, trending, hybrid search. "
+        "Paths, parameters and fields follow the Hugging Face Papers API.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    for error in (
+        PaperNotFound,
+        BadPeriod,
+        BadQuery,
+        BadRequest,
+        RequestValidationError,
+        HTTPException,
+        Exception,
+    ):
+        app.add_exception_handler(error, _handle_error)
+    return app
+
+
+async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
+    """Pick up papers and vectors written by other processes (ingest, embed) as they come."""
+    if interval_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(searcher.refresh)
+        except Exception:  # a failed refresh is retried next time; the server keeps serving
+            log.exception("refreshing the search indexes failed")
+
+
+def _status_and_message(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, PaperNotFound):
+        return 404, str(exc)
+    if isinstance(exc, BadPeriod | BadQuery | BadRequest):
+        return 400, str(exc)
+    if isinstance(exc, RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error.get('loc', ())[1:])}: {error.get('msg')}"
+            for error in exc.errors()
+        )
+        return 400, problems or "invalid request"
+    if isinstance(exc, HTTPException):
+        message = {404: "not found", 405: "method not allowed"}.get(exc.status_code)
+        return exc.status_code, message or str(exc.detail)
+    log.error("unhandled error", exc_info=exc)
+    return 500, "internal error"
+
+
+async def _handle_error(request: Request, exc: Exception) -> Response:
+    """One place turns errors into responses: JSON under /api, an HTML page elsewhere."""
+    status, message = _status_and_message(exc)
+    if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+        return JSONResponse({"error": message}, status_code=status)
+    state = getattr(request.app.state, "paperfeed", None)
+    if state is None:
+        return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
+    return state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "message": message, "path": request.url.path},
+        status_code=status,
+    )

@@ -1,0 +1,116 @@
+"""Atom feeds of trending papers, each day's papers, and any search, with absolute links."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime, time
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
+from paperfeed.models import Paper
+from paperfeed.web.app import state_of
+
+router = APIRouter(prefix="/feeds", include_in_schema=False)
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_SIZE = 30
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+
+
+def _stamp(value: date | datetime | None) -> str:
+    if value is None:
+        value = datetime.now(UTC)
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0), tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def atom_feed(
+    title: str, self_url: str, page_url: str, base_url: str, papers: list[tuple[Paper, date | None]]
+) -> bytes:
+    """An Atom 1.0 document; `papers` pairs each paper with the day it was listed."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        child = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            child.text = text
+        return child
+
+    add(feed, "id", self_url)
+    add(feed, "title", title)
+    days = [day or (p.published.date() if p.published else None) for p, day in papers]
+    add(feed, "updated", _stamp(max((d for d in days if d), default=None)))
+    add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
+    add(feed, "link", rel="alternate", href=page_url, type="text/html")
+    add(feed, "generator", "paperfeed")
+    for (paper, _), day in zip(papers, days, strict=True):
+        entry = add(feed, "entry")
+        url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
+        add(entry, "id", url)
+        add(entry, "title", paper.title or paper.id)
+        add(entry, "link", rel="alternate", href=url, type="text/html")
+        if paper.abs_url:
+            add(entry, "link", rel="related", href=paper.abs_url, title="arXiv")
+        add(entry, "updated", _stamp(day or paper.updated or paper.published))
+        if paper.published:
+            add(entry, "published", _stamp(paper.published))
+        for name in paper.authors:
+            add(add(entry, "author"), "name", name)
+        for category in paper.categories:
+            add(entry, "category", term=category)
+        add(entry, "summary", paper.abstract, type="text")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _respond(
+    request: Request, title: str, page_path: str, papers: list[tuple[Paper, date | None]]
+) -> Response:
+    base = state_of(request).settings.base_url.rstrip("/")
+    self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Response(
+        atom_feed(title, self_url, base + page_path, base, papers), media_type=MEDIA_TYPE
+    )
+
+
+@router.get("/trending")
+def trending(request: Request) -> Response:
+    state = state_of(request)
+    listing = trending_listing(state.store, datetime.now(UTC), 0, FEED_SIZE)
+    papers = [(i.paper, i.day) for i in listing.items]
+    return _respond(
+        request, f"{state.settings.site_name}: trending papers", "/papers/trending", papers
+    )
+
+
+@router.get("/latest")
+def latest(request: Request) -> Response:
+    state = state_of(request)
+    listing = latest_listing(state.store, "date", 0, 100)
+    papers = [(i.paper, i.day) for i in listing.items] if listing else []
+    title = f"{state.settings.site_name}: {listing.title if listing else 'daily papers'}"
+    return _respond(request, title, "/", papers)
+
+
+@router.get("/date/{day}")
+def daily(request: Request, day: str) -> Response:
+    state = state_of(request)
+    period = parse_period("date", day)
+    listing = period_listing(state.store, period, 0, 200)
+    papers = [(i.paper, i.day) for i in listing.items]
+    return _respond(
+        request, f"{state.settings.site_name}: {period.label}", f"/papers/date/{period.key}", papers
+    )
+
+
+@router.get("/search")
+def search(request: Request, q: str = "") -> Response:
+    state = state_of(request)
+    hits = state.searcher.search(q, limit=FEED_SIZE, highlight=False).hits if q.strip() else []
+    page = "/search?" + urlencode({"q": q})
+    papers = [(hit.paper, hit.paper.listed) for hit in hits]
+    return _respond(request, f"{state.settings.site_name}: search for {q[:80]!r}", page, papers)

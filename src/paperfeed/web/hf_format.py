@@ -1,0 +1,115 @@
+"""The JSON shapes of the Hugging Face Papers API, made from paperfeed's records (pure).
+
+Field names follow huggingface_hub's PaperInfo: `id`, `authors`, `publishedAt`, `summary`,
+`upvotes` are read from the inner `paper` object, `title`, `numComments`, `submittedBy` from the
+wrapper. paperfeed adds what HF does not have (categories, comment, DOI, links); clients ignore
+fields they do not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from paperfeed.models import ListedPaper, Paper
+from paperfeed.search.highlight import Span
+from paperfeed.search.searcher import Hit
+
+
+def iso_z(value: date | datetime | None) -> str | None:
+    """2026-06-26T17:59:00.000Z, the timestamp format HF uses (a date is its midnight UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0), tzinfo=UTC)
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def _user(name: str | None) -> dict[str, Any] | None:
+    return {"user": name, "name": name, "fullname": name} if name else None
+
+
+def paper_object(
+    paper: Paper, upvotes: int = 0, listed: ListedPaper | None = None
+) -> dict[str, Any]:
+    """The inner `paper` object, also what GET /api/papers/{id} returns."""
+    data: dict[str, Any] = {
+        "id": paper.id,
+        "authors": [{"name": name, "hidden": False} for name in paper.authors],
+        "publishedAt": iso_z(paper.published or paper.listed),
+        "title": paper.title,
+        "summary": paper.abstract,
+        "upvotes": upvotes,
+        "discussionId": paper.id,
+        "categories": list(paper.categories),
+        "comment": paper.comment,
+        "doi": paper.doi,
+        "journalRef": paper.journal_ref,
+        "version": paper.version,
+        "listedAt": iso_z(paper.listed),
+        "links": {"abs": paper.abs_url, "pdf": paper.pdf_url},
+    }
+    if listed is not None and listed.featured_on is not None:
+        data["submittedOnDailyAt"] = iso_z(listed.featured_on)
+        submitter = _user(listed.submitted_by)
+        if submitter:
+            data["submittedOnDailyBy"] = submitter
+    return data
+
+
+def daily_item(listed: ListedPaper) -> dict[str, Any]:
+    """One item of GET /api/daily_papers (and of /api/papers): the paper and its day in lists."""
+    item: dict[str, Any] = {
+        "paper": paper_object(listed.paper, listed.upvotes, listed),
+        "publishedAt": iso_z(listed.featured_on or listed.day),
+        "title": listed.paper.title,
+        "summary": listed.paper.abstract,
+        "thumbnail": None,
+        "numComments": listed.num_comments,
+        "isAuthorParticipating": False,
+    }
+    submitter = _user(listed.submitted_by)
+    if submitter:
+        item["submittedBy"] = submitter
+    return item
+
+
+def segments(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:
+    """`text` cut into runs, each marked whether the query matched it."""
+    out: list[dict[str, Any]] = []
+    position = 0
+    for start, end in spans:
+        if start > position:
+            out.append({"text": text[position:start], "highlighted": False})
+        out.append({"text": text[start:end], "highlighted": True})
+        position = end
+    if position < len(text):
+        out.append({"text": text[position:], "highlighted": False})
+    return out
+
+
+def search_item(hit: Hit, listed: ListedPaper | None) -> dict[str, Any]:
+    """One item of GET /api/papers/search: a daily item plus scores and highlighted runs."""
+    base: dict[str, Any] = (
+        daily_item(listed)
+        if listed is not None
+        else {
+            "paper": paper_object(hit.paper, hit.upvotes),
+            "publishedAt": iso_z(hit.paper.listed or hit.paper.published),
+            "title": hit.paper.title,
+            "summary": hit.paper.abstract,
+            "numComments": 0,
+            "isAuthorParticipating": False,
+        }
+    )
+    base.update(
+        highlightedTitle=segments(hit.paper.title, hit.title_spans),
+        highlightedSummary=segments(hit.paper.abstract, hit.abstract_spans),
+        score=round(hit.score, 6),
+        keywordRank=hit.keyword_rank,
+        semanticRank=hit.vector_rank,
+    )
+    return base

@@ -1,0 +1,33 @@
+"""A paper as Markdown (title, authors, links, abstract), for /papers/{id}.md (pure)."""
+
+from __future__ import annotations
+
+from paperfeed.models import Paper
+
+
+def paper_markdown(paper: Paper, page_url: str) -> str:
+    """The paper in Markdown; `page_url` is its page on this server."""
+    lines = [f"# {_inline(paper.title) or paper.id}", ""]
+    if paper.authors:
+        lines += [f"**Authors:** {_inline(', '.join(paper.authors))}", ""]
+    facts = [f"arXiv: [{paper.id}]({paper.abs_url})" if paper.abs_url else f"id: {paper.id}"]
+    if paper.pdf_url:
+        facts.append(f"[PDF]({paper.pdf_url})")
+    facts.append(f"[page]({page_url})")
+    if paper.listed:
+        facts.append(f"listed {paper.listed.isoformat()}")
+    if paper.categories:
+        facts.append(" ".join(paper.categories))
+    lines += [" · ".join(facts), ""]
+    if paper.comment:
+        lines += [f"*{_inline(paper.comment)}*", ""]
+    lines += ["## Abstract", "", paper.abstract, ""]
+    return "\n".join(lines)
+
+
+def _inline(text: str) -> str:
+    """Text safe inside one Markdown line: no line breaks, no accidental emphasis or links."""
+    out = " ".join(text.split())
+    for char in "\\`*_[]<>":
+        out = out.replace(char, "\\" + char)
+    return out

@@ -1,0 +1,186 @@
+"""The HTML pages: daily/weekly/monthly lists, trending, search, a paper, the API docs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from paperfeed.ids import BadIdentifier, parse_paper_id
+from paperfeed.listings import (
+    Listing,
+    latest_listing,
+    parse_period,
+    period_listing,
+    trending_listing,
+)
+from paperfeed.models import SearchFilters
+from paperfeed.search.searcher import MODES, SORTS
+from paperfeed.storage import PaperNotFound
+from paperfeed.web.app import AppState, state_of
+from paperfeed.web.markdown import paper_markdown
+from paperfeed.web.params import categories_param, choice_param, day_param, int_param
+
+router = APIRouter(include_in_schema=False)
+
+LIST_PAGE = 30
+SEARCH_PAGE = 20
+SIMILAR = 6
+_CATEGORIES_TTL_S = 300.0
+_categories_cache: dict[int, tuple[float, list[str]]] = {}
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """What the search form holds, read and checked."""
+
+    q: str
+    categories: tuple[str, ...]
+    since: date | None
+    until: date | None
+    sort: str
+    mode: str
+    page: int
+
+
+def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    state = state_of(request)
+    return state.templates.TemplateResponse(request, template, context)
+
+
+def _list_page(request: Request, listing: Listing | None, active: str) -> HTMLResponse:
+    return _render(request, "list.html", listing=listing, active=active)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, p: str | None = None) -> HTMLResponse:
+    """The latest day with papers."""
+    state = state_of(request)
+    page = int_param("p", p, 0, 0, 10_000)
+    listing = latest_listing(state.store, "date", page, LIST_PAGE)
+    return _render(request, "list.html", listing=listing, active="daily", home=True)
+
+
+@router.get("/papers/trending", response_class=HTMLResponse)
+def trending(request: Request, p: str | None = None) -> HTMLResponse:
+    state = state_of(request)
+    page = int_param("p", p, 0, 0, 10_000)
+    listing = trending_listing(state.store, datetime.now(UTC), page, LIST_PAGE)
+    return _list_page(request, listing, "trending")
+
+
+def _period_page(
+    request: Request, kind: str, value: str, p: str | None, sort: str | None
+) -> HTMLResponse:
+    state = state_of(request)
+    page = int_param("p", p, 0, 0, 10_000)
+    order = choice_param("sort", sort, ("upvotes", "date"), "upvotes")
+    listing = period_listing(state.store, parse_period(kind, value), page, LIST_PAGE, order)
+    return _list_page(request, listing, "daily")
+
+
+@router.get("/papers/date/{day}", response_class=HTMLResponse)
+def by_date(
+    request: Request, day: str, p: str | None = None, sort: str | None = None
+) -> HTMLResponse:
+    return _period_page(request, "date", day, p, sort)
+
+
+@router.get("/papers/week/{week}", response_class=HTMLResponse)
+def by_week(
+    request: Request, week: str, p: str | None = None, sort: str | None = None
+) -> HTMLResponse:
+    return _period_page(request, "week", week, p, sort)
+
+
+@router.get("/papers/month/{month}", response_class=HTMLResponse)
+def by_month(
+    request: Request, month: str, p: str | None = None, sort: str | None = None
+) -> HTMLResponse:
+    return _period_page(request, "month", month, p, sort)
+
+
+def _top_categories(state: AppState) -> list[str]:
+    """The catalog's 40 biggest categories, for the filter's suggestions (cached 5 minutes)."""
+    key = id(state.store)
+    cached = _categories_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _CATEGORIES_TTL_S:
+        return cached[1]
+    top = list(state.store.catalog_stats().by_category)[:40]
+    _categories_cache[key] = (time.monotonic(), top)
+    return top
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    q: str = "",
+    category: list[str] = Query(default=[]),  # noqa: B008 (FastAPI's way to read a list)
+    since: str | None = None,
+    until: str | None = None,
+    sort: str | None = None,
+    mode: str | None = None,
+    p: str | None = None,
+) -> HTMLResponse:
+    """Search results like the reference page: title, authors, date, categories, highlights."""
+    state = state_of(request)
+    form = SearchForm(
+        q=q,
+        categories=categories_param(category),
+        since=day_param("since", since),
+        until=day_param("until", until),
+        sort=choice_param("sort", sort, SORTS, "relevance"),
+        mode=choice_param("mode", mode, MODES, "hybrid"),
+        page=int_param("p", p, 0, 0, 49),
+    )
+    results = None
+    if q.strip():
+        results = state.searcher.search(
+            q,
+            limit=SEARCH_PAGE,
+            offset=form.page * SEARCH_PAGE,
+            mode=form.mode,
+            filters=SearchFilters(form.categories, form.since, form.until),
+            sort=form.sort,
+        )
+    return _render(
+        request,
+        "search.html",
+        form=form,
+        results=results,
+        page_size=SEARCH_PAGE,
+        all_categories=_top_categories(state),
+        active="search",
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The JSON API, described from its OpenAPI schema."""
+    return _render(request, "docs.html", schema=request.app.openapi(), active="api")
+
+
+@router.get("/papers/{paper_id:path}", response_model=None)
+def paper_page(request: Request, paper_id: str) -> Response:
+    """A paper (or, with .md, the paper as Markdown); unknown ids get a 404 page with search."""
+    state = state_of(request)
+    as_markdown = paper_id.endswith(".md")
+    raw = paper_id[:-3] if as_markdown else paper_id
+    try:
+        normalised, _ = parse_paper_id(raw)
+    except BadIdentifier:
+        raise PaperNotFound(raw[:80]) from None
+    paper = state.store.get_paper(normalised)
+    page_url = f"{state.settings.base_url.rstrip('/')}/papers/{paper.id}"
+    if as_markdown:
+        return PlainTextResponse(
+            paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"
+        )
+    pk = state.store.pks_for_ids([paper.id])[paper.id]
+    listed = state.store.listed_by_pk([pk]).get(pk)
+    similar = state.searcher.similar(paper.id, SIMILAR)
+    return _render(request, "paper.html", paper=paper, listed=listed, similar=similar, active="")

@@ -1,0 +1,52 @@
+"""Read query parameters the way paperfeed wants: clear 400 messages, never an exception leak."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+class BadRequest(ValueError):
+    """A request parameter is missing or out of range; the message is shown to the client."""
+
+
+def int_param(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    """An integer in [low, high], `default` when absent."""
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {raw[:20]!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}")
+    return value
+
+
+def day_param(name: str, raw: str | None) -> date | None:
+    """A YYYY-MM-DD date, None when absent or empty."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a date like 2026-06-26, not {raw[:20]!r}") from None
+
+
+def choice_param(name: str, raw: str | None, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices`, `default` when absent."""
+    if raw is None or raw.strip() == "":
+        return default
+    if raw not in choices:
+        raise BadRequest(f"{name} must be one of {', '.join(choices)}, not {raw[:20]!r}")
+    return raw
+
+
+def categories_param(raw: list[str]) -> tuple[str, ...]:
+    """Category filters from repeated or comma-separated values (cs.CL, cs.LG)."""
+    found: list[str] = []
+    for value in raw:
+        for part in value.split(","):
+            part = part.strip()
+            if part and len(part) <= 40 and part not in found:
+                found.append(part)
+    return tuple(found[:20])

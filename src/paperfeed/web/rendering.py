@@ -1,0 +1,88 @@
+"""Render pages: the Jinja environment, and the filters that escape, mark and format text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from paperfeed.config import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+# Inline math that KaTeX renders in the browser; highlights inside it would break it.
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|\\\(.+?\\\)", re.S)
+# Text-mode LaTeX that KaTeX leaves alone: turned into HTML on the server.
+_TEXT_COMMANDS = re.compile(r"\\(emph|textit|textbf|texttt|underline)\{([^{}]*)\}")
+_TAGS = {"emph": "em", "textit": "em", "textbf": "strong", "texttt": "code", "underline": "u"}
+
+
+def marked(text: str, spans: Sequence[tuple[int, int]] = ()) -> Markup:
+    """`text` escaped, its spans in <mark>, and text-mode LaTeX (\\emph{}) as HTML.
+
+    Math ($...$) is left for KaTeX, and spans inside it are not marked.
+    """
+    math = [m.span() for m in _MATH.finditer(text)]
+    kept = [
+        (a, b)
+        for a, b in sorted(spans)
+        if 0 <= a < b <= len(text) and not any(s < b and a < e for s, e in math)
+    ]
+    parts: list[str] = []
+    position = 0
+    for a, b in kept:
+        if a < position:
+            continue
+        parts.append(str(escape(text[position:a])))
+        parts.append(f"<mark>{escape(text[a:b])}</mark>")
+        position = b
+    parts.append(str(escape(text[position:])))
+    html = "".join(parts)
+    html = _TEXT_COMMANDS.sub(lambda m: f"<{_TAGS[m[1]]}>{m[2]}</{_TAGS[m[1]]}>", html)
+    return Markup(html)
+
+
+def sentence(text: str) -> str:
+    """`text` with a capital first letter (Jinja's capitalize would lowercase the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+def day_label(value: date | datetime | None) -> str:
+    """26 Jun 2026."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%b %Y}"
+
+
+def author_list(authors: Sequence[str], shown: int = 6) -> str:
+    """The first few authors, then how many more."""
+    if len(authors) <= shown:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:shown])} and {len(authors) - shown} more"
+
+
+def shorten(text: str, limit: int = 320) -> str:
+    """`text` cut at a word near `limit` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "…"
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    """The templates with paperfeed's filters and globals (autoescaping on for .html)."""
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    env = templates.env
+    env.filters.update(
+        marked=marked, day=day_label, authors=author_list, shorten=shorten, sentence=sentence
+    )
+    env.globals.update(
+        site_name=settings.site_name,
+        katex=(STATIC / "vendor" / "katex" / "katex.min.js").exists(),
+    )
+    return templates
