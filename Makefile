@@ -14,7 +14,7 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint model static bench bench-ingest bench-embed bench-quality bench-latency clean
+.PHONY: run test lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,19 +45,28 @@ $(KATEX):
 
 static: $(KATEX)
 
+# The browser tests drive Debian's Chromium; install it when it is missing (root or sudo).
+browser:
+	@command -v chromium > /dev/null || { \
+	  echo "installing Chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: $(STAMP) $(MODEL) $(KATEX)
-	$(BIN)/paperfeed init
 	$(BIN)/paperfeed ingest --sample
-	$(BIN)/paperfeed stats --top 10
-	$(BIN)/paperfeed search "dynamical systems" --limit 5
+	$(BIN)/paperfeed serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint $(MODEL) $(KATEX)
-	$(BIN)/pytest
+test: lint $(MODEL) $(KATEX) browser
+	$(BIN)/pytest --playwright
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -71,7 +80,10 @@ bench-quality: $(MODEL)
 bench-latency: $(MODEL)
 	$(BIN)/python bench/search_latency.py
 
-bench: bench-ingest bench-embed bench-quality bench-latency
+bench-web: $(MODEL)
+	$(BIN)/python bench/web_load.py
+
+bench: bench-ingest bench-embed bench-quality bench-latency bench-web
 
 clean:
 	rm -rf $(VENV) data build dist src/*.egg-info $(VENDOR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,6 +15,14 @@ from paperfeed.models import Paper
 from paperfeed.storage import SqliteStore, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--playwright", action="store_true", help="also run the browser tests (tests/browser)"
+    )
+
+
 # The exported embedding model (`make model` writes it; `make test` runs after it).
 MODEL_DIR = Path(
     os.environ.get("PAPERFEED_TEST_MODEL_DIR")
@@ -168,3 +177,131 @@ def web_client(store, settings, tmp_path, fake_embedder):
     settings = dataclasses.replace(settings, base_url="https://papers.example.org")
     with TestClient(create_app(settings, store, searcher)) as client:
         yield client
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """A real `paperfeed serve` process on a free port, over the bundled sample (real model).
+
+    Prints the server's output if it does not come up.
+    """
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    if not (MODEL_DIR / "manifest.json").exists():
+        pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
+    folder = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": f"sqlite:///{folder / 'paperfeed.db'}",
+        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
+        "PAPERFEED_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "paperfeed", "ingest", "--sample"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/papers?limit=1", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            output = server.communicate()[0]
+            pytest.fail(f"the server did not start:\n{output}")
+        time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+# -- browser tests (tests/browser): Debian's Chromium driven by Playwright, opt-in with
+# --playwright (`make test` passes it); a failing test leaves a screenshot in test-artifacts/.
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium keeps calling Google's servers, which this network refuses.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--playwright"):
+        return
+    skip = pytest.mark.skip(reason="browser tests run with --playwright")
+    for item in items:
+        if "browser" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("--playwright needs Chromium: apt-get install chromium (make test does it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(request, chromium, live_server, viewport):
+    context = chromium.new_context(base_url=live_server, viewport=viewport)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def page(request, chromium, live_server):
+    yield from _page(request, chromium, live_server, {"width": 1200, "height": 900})
+
+
+@pytest.fixture
+def phone(request, chromium, live_server):
+    yield from _page(request, chromium, live_server, {"width": 390, "height": 844})

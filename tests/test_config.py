@@ -54,3 +54,10 @@ def test_every_setting_has_help():
     helps = setting_help()
     assert "PAPERFEED_DATABASE_URL" in helps
     assert all(help_text for _, _, help_text in helps.values())
+
+
+def test_settings_survive_a_trip_through_the_environment():
+    settings = Settings(database_url="sqlite:////tmp/x.db", request_delay_s=0.5, site_name="lab")
+    from paperfeed.config import settings_environment
+
+    assert load_settings(settings_environment(settings)) == settings

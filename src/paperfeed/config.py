@@ -90,6 +90,14 @@ def setting_help() -> dict[str, tuple[str, Any, str]]:
     }
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The PAPERFEED_* variables that load_settings reads back into `settings`."""
+    return {
+        ENV_PREFIX + f.name.upper(): str(getattr(settings, f.name))
+        for f in dataclasses.fields(Settings)
+    }
+
+
 def _convert(name: str, raw: str, kind: type) -> Any:
     try:
         if kind is bool:

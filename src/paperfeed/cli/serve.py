@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from paperfeed.cli.context import get_settings
+from paperfeed.config import settings_environment
 
 
 @click.command()
@@ -16,13 +19,32 @@ from paperfeed.cli.context import get_settings
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (each loads the model and the vectors).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
-    """Serve the web pages, the JSON API and the feeds (uvicorn, one process)."""
+def serve(ctx: click.Context, host: str, port: int, log_level: str, workers: int) -> None:
+    """Serve the web pages, the JSON API and the feeds (uvicorn)."""
     import uvicorn
 
     from paperfeed.web.app import create_app
 
     settings = get_settings(ctx)
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    # Worker processes build their own app from the environment: hand them these settings.
+    os.environ.update(settings_environment(settings))
+    uvicorn.run(
+        "paperfeed.web.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=workers,
+    )

@@ -88,6 +88,15 @@ def create_app(
     return app
 
 
+def create_app_from_environment() -> FastAPI:
+    """The application with settings from PAPERFEED_* (for uvicorn's worker processes)."""
+    import os
+
+    from paperfeed.config import load_settings
+
+    return create_app(load_settings(os.environ))
+
+
 async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
     """Pick up papers and vectors written by other processes (ingest, embed) as they come."""
     if interval_s <= 0:

@@ -1,0 +1,80 @@
+"""A reader's morning in real headless Chromium: the day's papers, a search, a paper, its
+neighbours, other days."""
+
+import re
+
+from playwright.sync_api import expect
+
+
+def test_home_shows_the_latest_day_with_ways_onward(page):
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wednesday 1 July 2026")
+    expect(
+        page.get_by_role("heading", name="Get trending papers in your email inbox once a day!")
+    ).to_be_visible()
+    expect(page.get_by_label("Email address")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Trending").click()
+    expect(page).to_have_url(re.compile(r"/papers/trending$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Trending papers")
+
+
+def test_search_open_a_paper_and_follow_a_similar_one(page):
+    page.goto("/")
+    box = page.get_by_role("searchbox", name="Search papers")
+    box.fill("dynamical systems")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=dynamical\+systems"))
+    results = page.locator("article.paper")
+    expect(results.first).to_be_visible()
+    assert results.count() == 20
+    expect(page.locator("article.paper mark").first).to_be_visible()
+
+    first = results.first.get_by_role("link").first
+    title = first.inner_text()
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    similar = page.get_by_role("region", name="Similar papers").get_by_role("link")
+    expect(similar.first).to_be_visible()
+    neighbour = similar.first.inner_text()
+    similar.first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(neighbour)
+    expect(page.get_by_role("link", name="PDF")).to_have_attribute(
+        "href", re.compile(r"^https://arxiv\.org/pdf/")
+    )
+
+
+def test_navigate_days_and_weeks(page):
+    page.goto("/")
+    page.get_by_role("navigation", name="Other days").get_by_role(
+        "link", name=re.compile("←")
+    ).click()
+    expect(page).to_have_url(re.compile(r"/papers/date/2026-06-30$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tuesday 30 June 2026")
+    page.get_by_role("link", name="Week", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Week 27 of 2026")
+    page.get_by_role("link", name=re.compile("← Week 26")).click()
+    expect(page).to_have_url(re.compile(r"/papers/week/2026-W26$"))
+    page.get_by_role("link", name="Next page →").click()
+    expect(page).to_have_url(re.compile(r"\?p=1$"))
+
+
+def test_math_in_titles_is_typeset_by_the_local_katex(page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto("/papers/2606.16688")  # "A Lean-Certified Proof of $K_8(4, 2) = 23$"
+    expect(page.locator("h1 .katex").first).to_be_visible()
+    assert all(url.startswith(page.url.split("/papers/")[0]) for url in requests)
+
+
+def test_unknown_paper_page_offers_search(page):
+    response = page.goto("/papers/2606.99999")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(page.get_by_role("searchbox", name="Search papers").last).to_have_value("2606.99999")
+
+
+def test_readable_on_a_phone(phone):
+    for url in ("/", "/search?q=robot+grasping", "/papers/2606.27372"):
+        phone.goto(url)
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
