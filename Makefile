@@ -58,7 +58,7 @@ PORT ?= 8000
 
 run: $(STAMP) $(MODEL) $(KATEX)
 	$(BIN)/paperfeed ingest --sample
-	$(BIN)/paperfeed serve --host $(HOST) --port $(PORT)
+	$(BIN)/paperfeed serve --dev --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

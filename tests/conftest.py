@@ -136,11 +136,8 @@ WEB_PAPERS = [
 ]
 
 
-@pytest.fixture
-def web_client(store, settings, tmp_path, fake_embedder):
-    """The real ASGI app (lifespan included) over the test store, with the fake embedder."""
-    from fastapi.testclient import TestClient
-
+def build_web_app(store, settings, tmp_path, fake_embedder):
+    """The real app over `store` (with the WEB_PAPERS catalog) and the fake embedder."""
     from paperfeed.models import Featured
     from paperfeed.search.keyword import KeywordIndex
     from paperfeed.search.searcher import Searcher
@@ -174,8 +171,18 @@ def web_client(store, settings, tmp_path, fake_embedder):
         fake_embedder,
     )
     update_search(searcher)
-    settings = dataclasses.replace(settings, base_url="https://papers.example.org")
-    with TestClient(create_app(settings, store, searcher)) as client:
+    return create_app(settings, store, searcher)
+
+
+@pytest.fixture
+def web_client(store, settings, tmp_path, fake_embedder):
+    """The real ASGI app (lifespan included) over the test store, with the fake embedder."""
+    from fastapi.testclient import TestClient
+
+    settings = dataclasses.replace(
+        settings, base_url="https://papers.example.org", secret_key=SECRET
+    )
+    with TestClient(build_web_app(store, settings, tmp_path, fake_embedder)) as client:
         yield client
 
 
@@ -305,3 +312,38 @@ def page(request, chromium, live_server):
 @pytest.fixture
 def phone(request, chromium, live_server):
     yield from _page(request, chromium, live_server, {"width": 390, "height": 844})
+
+
+# -- mail: a real SMTP server (aiosmtpd) on a free port ------------------------------------
+
+
+@pytest.fixture
+def smtp_server():
+    """(controller, inbox): aiosmtpd on 127.0.0.1; with aiosmtpd 1.4.6 port=0 fails, so a
+    free port is bound first."""
+    from aiosmtpd.controller import Controller
+
+    from smtp_sink import Inbox
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+SECRET = "test-secret-3f9a1c7e5b2d8046a9e1f3c5b7d9e0a2"
+
+
+@pytest.fixture
+def mail_settings(settings, smtp_server):
+    """Settings that send to the test SMTP server, with a fixed secret."""
+    controller, _ = smtp_server
+    return dataclasses.replace(
+        settings,
+        secret_key=SECRET,
+        smtp_url=f"smtp://{controller.hostname}:{controller.port}",
+        mail_from="Paper Féed <digest@papers.example.org>",
+        base_url="https://papers.example.org",
+        site_name="Paper Féed",
+    )

@@ -42,7 +42,10 @@ def test_every_command_has_help(run):
 def test_init_creates_the_database_once(run):
     first = run("init")
     assert first.exit_code == 0, first.output
-    assert "applied 001_init.sql, 002_search.sql, 003_listings.sql; 0 papers" in first.output
+    assert (
+        "applied 001_init.sql, 002_search.sql, 003_listings.sql, 004_people.sql; 0 papers"
+        in first.output
+    )
     assert "schema already up to date" in run("init").output
 
 
@@ -141,3 +144,33 @@ def test_harvest_needs_from_on_first_run(run):
     assert result.exit_code == 1
     assert "give --from YYYY-MM-DD" in result.output
     assert run("harvest", "arxiv", "--from", "June").exit_code == 2
+
+
+def test_mail_status_and_send_through_the_outbox(run, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from paperfeed.mail.messages import build_message, new_message_id, outgoing
+    from paperfeed.storage import open_store
+
+    store = open_store(settings.database_url)
+    now = datetime.now(UTC)
+    message = build_message(
+        settings,
+        to="reader@example.org",
+        subject="Queued",
+        text="t",
+        html="<p>h</p>",
+        message_id=new_message_id(settings),
+        now=now,
+    )
+    store.enqueue_mail(outgoing(settings, message, "notice", None), now)
+    store.close()
+    status = run("mail", "status")
+    assert status.exit_code == 0, status.output
+    assert "delivering to: outbox" in status.stdout and "queued            1" in status.stdout
+    sent = run("mail", "send")
+    assert (
+        sent.stdout.strip() == "sent 1, deferred 0, bounced 0, not sent to suppressed addresses 0"
+    )
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    assert "sent              1" in run("mail", "status").stdout

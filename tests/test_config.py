@@ -61,3 +61,21 @@ def test_settings_survive_a_trip_through_the_environment():
     from paperfeed.config import settings_environment
 
     assert load_settings(settings_environment(settings)) == settings
+
+
+@pytest.mark.parametrize("secret", ["change-me", "x" * 40, "changeme" * 5, "0123456789" * 3])
+def test_placeholder_secrets_are_refused(secret):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings({"PAPERFEED_SECRET_KEY": secret})
+
+
+def test_a_real_secret_and_mail_settings_are_accepted():
+    settings = load_settings(
+        {
+            "PAPERFEED_SECRET_KEY": "kR3x_9vQm2LzT8wYp4HsN7cJ1bGdF6aE",
+            "PAPERFEED_SMTP_URL": "smtps://u:p@mail.example.org:465",
+        }
+    )
+    assert settings.smtp_url.startswith("smtps://")
+    with pytest.raises(ConfigError, match="SMTP_URL"):
+        load_settings({"PAPERFEED_SMTP_URL": "http://mail"})

@@ -28,12 +28,17 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
     store.close()
     raw = sqlite3.connect(tmp_path / "sub" / "pf.db")
     names = [row[0] for row in raw.execute("SELECT name FROM schema_migrations")]
-    assert names == ["001_init.sql", "002_search.sql", "003_listings.sql"]
+    assert names == ["001_init.sql", "002_search.sql", "003_listings.sql", "004_people.sql"]
 
 
 def test_fresh_database_applies_every_migration(tmp_path):
     store = SqliteStore(tmp_path / "new.db")
-    assert store.migrate() == ["001_init.sql", "002_search.sql", "003_listings.sql"]
+    assert store.migrate() == [
+        "001_init.sql",
+        "002_search.sql",
+        "003_listings.sql",
+        "004_people.sql",
+    ]
     assert store.migrate() == []
     store.close()
 

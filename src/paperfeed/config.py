@@ -57,6 +57,32 @@ class Settings:
     refresh_interval_s: float = _setting(
         10.0, "How often the web server looks for new papers and vectors to load."
     )
+    secret_key: str = _setting(
+        "",
+        "Signs the links in mail and the session cookies (32+ characters). Empty: a random key "
+        "is made once and kept beside the database.",
+    )
+    smtp_url: str = _setting(
+        "",
+        "Where mail goes: smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465. "
+        "Empty: messages are written as .eml files to the outbox folder.",
+    )
+    outbox_dir: str = _setting("", "The outbox folder; empty: beside the database (data/outbox).")
+    mail_from: str = _setting(
+        "paperfeed <paperfeed@localhost>", "The From of every message: Name <address>."
+    )
+    dkim_domain: str = _setting("", "Sign mail with DKIM for this domain (with the next two).")
+    dkim_selector: str = _setting("", "The DKIM selector whose public key is in DNS.")
+    dkim_key_file: str = _setting("", "The PEM file of the DKIM private key (1024+ bits RSA).")
+    confirm_ttl_hours: float = _setting(
+        48.0, "How long confirmation and sign-in links work (they work once)."
+    )
+    session_days: float = _setting(30.0, "How long a sign-in lasts.")
+    address_limit_per_hour: int = _setting(
+        5, "Subscribe or sign-in requests one address may cause per hour (mail-bomb guard)."
+    )
+    ip_limit_per_hour: int = _setting(20, "Subscribe or sign-in requests one IP may make per hour.")
+    dev: bool = _setting(False, "Development mode: show the mail outbox at /outbox.")
     index_dir: str = _setting(
         "",
         "Folder of the search indexes (rebuilt from the database when missing); "
@@ -120,12 +146,36 @@ def _validate(settings: Settings) -> None:
         )
     if not settings.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}BASE_URL must start with http:// or https://")
-    for name in ("request_delay_s", "request_timeout_s", "max_retry_after_s", "refresh_interval_s"):
+    for name in (
+        "request_delay_s",
+        "request_timeout_s",
+        "max_retry_after_s",
+        "refresh_interval_s",
+        "confirm_ttl_hours",
+        "session_days",
+    ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
     if settings.max_retries < 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_RETRIES must not be negative")
-    for name in ("ingest_batch_size", "embedding_max_tokens", "embedding_batch_size"):
+    # A short key, or one of few distinct characters ("change-me...", "xxxx..."), is a
+    # placeholder someone forgot, not a secret.
+    if settings.secret_key and (
+        len(settings.secret_key) < 32 or len(set(settings.secret_key)) < 12
+    ):
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY must be a random string of 32+ characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))'), or empty"
+        )
+    if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
+        raise ConfigError(f"{ENV_PREFIX}SMTP_URL must start with smtp:// or smtps://")
+    for name in (
+        "ingest_batch_size",
+        "embedding_max_tokens",
+        "embedding_batch_size",
+        "address_limit_per_hour",
+        "ip_limit_per_hour",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
     if settings.embedding_threads < 0:

@@ -150,3 +150,71 @@ class ListedPaper:
     num_comments: int = 0
     submitted_by: str | None = None
     featured_on: date | None = None
+
+
+FREQUENCIES = ("daily", "weekly", "paused")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What a subscriber wants in their digest."""
+
+    frequency: str = "daily"
+    weekdays_only: bool = False
+    topics: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    max_papers: int = 10
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A person with an address: subscribed (pending, active), or not any more."""
+
+    id: int
+    email: str
+    status: str  # pending | active | unsubscribed | suppressed
+    preferences: Preferences
+    bounces: int = 0
+    session_version: int = 1
+    created_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    requested: Preferences | None = None  # asked for in a subscription not yet confirmed
+
+    @property
+    def is_account(self) -> bool:
+        """A confirmed address can sign in (and has preferences), subscribed or not."""
+        return self.confirmed_at is not None and self.status != "suppressed"
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message to queue: the bytes to send and what they are."""
+
+    kind: str
+    recipient: str
+    message_id: str
+    data: bytes
+    subscriber_id: int | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    """A message in the queue, as a sender claims it."""
+
+    id: int
+    kind: str
+    recipient: str
+    message_id: str
+    data: bytes
+    subscriber_id: int | None
+    attempts: int
+
+
+@dataclass
+class MailStatus:
+    """The queue at a glance, for `paperfeed mail status`."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[tuple[int, str, int, str]] = field(default_factory=list)  # id, to, tries, error
+    suppressed: list[str] = field(default_factory=list)

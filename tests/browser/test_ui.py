@@ -78,3 +78,11 @@ def test_readable_on_a_phone(phone):
         phone.goto(url)
         overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
+
+
+def test_subscribe_from_the_home_page(page):
+    page.goto("/")
+    page.get_by_label("Email address").fill("reader@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    expect(page.get_by_role("status")).to_contain_text("confirmation link")

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, search, serve
+from paperfeed.cli import catalog, mail, search, serve
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 
@@ -57,5 +57,6 @@ for command in (
     search.index,
     search.model,
     serve.serve,
+    mail.mail,
 ):
     cli.add_command(command)

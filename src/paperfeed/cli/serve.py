@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import click
@@ -26,14 +27,19 @@ from paperfeed.config import settings_environment
     type=click.IntRange(1, 64),
     help="Server processes (each loads the model and the vectors).",
 )
+@click.option("--dev", is_flag=True, help="Development mode: show the mail outbox at /outbox.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, log_level: str, workers: int) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, log_level: str, workers: int, dev: bool
+) -> None:
     """Serve the web pages, the JSON API and the feeds (uvicorn)."""
     import uvicorn
 
     from paperfeed.web.app import create_app
 
     settings = get_settings(ctx)
+    if dev:
+        settings = dataclasses.replace(settings, dev=True)
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)

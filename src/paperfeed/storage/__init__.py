@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from paperfeed.storage.base import PaperNotFound, StorageError, Store
+from paperfeed.storage.base import PaperNotFound, StorageError, Store, SubscriberNotFound
 from paperfeed.storage.sqlite import SqliteStore, sqlite_path
 
-__all__ = ["PaperNotFound", "SqliteStore", "StorageError", "Store", "open_store"]
+__all__ = [
+    "PaperNotFound",
+    "SqliteStore",
+    "StorageError",
+    "Store",
+    "SubscriberNotFound",
+    "open_store",
+]
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

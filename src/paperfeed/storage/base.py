@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from paperfeed.models import (
@@ -11,8 +11,13 @@ from paperfeed.models import (
     Featured,
     HarvestState,
     ListedPaper,
+    MailStatus,
+    OutgoingMail,
     Paper,
+    Preferences,
+    QueuedMail,
     SearchFilters,
+    Subscriber,
     UpsertCounts,
 )
 
@@ -27,6 +32,13 @@ class PaperNotFound(LookupError):
     def __init__(self, paper_id: str) -> None:
         super().__init__(f"no paper with id {paper_id!r}")
         self.paper_id = paper_id
+
+
+class SubscriberNotFound(LookupError):
+    """No subscriber has that id or address."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__(f"no subscriber {key!r}")
 
 
 class Store(Protocol):
@@ -130,3 +142,53 @@ class Store(Protocol):
     def newest_papers(self, before: tuple[date, int] | None, limit: int) -> list[ListedPaper]:
         """Newest day first, after the (day, pk) cursor when given."""
         ...
+
+    # -- people and mail -----------------------------------------------------------------
+
+    def subscriber_by_email(self, email: str) -> Subscriber | None: ...
+
+    def get_subscriber(self, subscriber_id: int) -> Subscriber:
+        """Raises SubscriberNotFound."""
+        ...
+
+    def create_subscriber(self, email: str, preferences: Preferences, now: datetime) -> Subscriber:
+        """A new pending subscriber, or the existing one with that address, unchanged."""
+        ...
+
+    def save_subscriber(self, subscriber: Subscriber, now: datetime) -> Subscriber: ...
+
+    def log_consent(
+        self, subscriber_id: int, now: datetime, ip: str | None, action: str, details: str
+    ) -> None: ...
+
+    def consent_history(self, subscriber_id: int) -> list[tuple[datetime, str | None, str, str]]:
+        """(time, IP, action, what was agreed) for one subscriber, oldest first."""
+        ...
+
+    def spend_token(self, token: str, now: datetime) -> bool:
+        """Mark a single-use token used; False if it had been used before."""
+        ...
+
+    def take_rate(self, bucket: str, now: datetime, window_s: float, limit: int) -> bool:
+        """Count an event unless `limit` already fell in the window; False when limited."""
+        ...
+
+    def enqueue_mail(self, mail: OutgoingMail, now: datetime) -> int | None:
+        """Queue a message; None when its dedupe key was queued before."""
+        ...
+
+    def claim_mail(self, now: datetime, limit: int, lease_s: float) -> list[QueuedMail]:
+        """Take due messages for sending (no other sender gets them while leased)."""
+        ...
+
+    def mail_sent(self, mail_id: int, now: datetime) -> None: ...
+
+    def mail_deferred(self, mail_id: int, error: str, retry_at: datetime) -> None: ...
+
+    def mail_dropped(self, mail_id: int, status: str, error: str, now: datetime) -> None: ...
+
+    def record_bounce(self, subscriber_id: int, now: datetime, threshold: int) -> bool:
+        """Count a hard bounce; True when the subscriber is now suppressed."""
+        ...
+
+    def mail_status(self) -> MailStatus: ...

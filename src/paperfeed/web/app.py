@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,10 +19,13 @@ from starlette.exceptions import HTTPException
 
 from paperfeed.config import Settings
 from paperfeed.listings import BadPeriod
+from paperfeed.people.secret_key import ensure_secret_key
+from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
-from paperfeed.storage import PaperNotFound, Store, open_store
+from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
+from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
 
 log = logging.getLogger("paperfeed.web")
 
@@ -45,7 +49,9 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, pages
+    from paperfeed.web import api, feeds, outbox, pages, people
+
+    settings = ensure_secret_key(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,14 +78,27 @@ def create_app(
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(people.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    if settings.dev:
+        app.include_router(outbox.router)
     app.include_router(pages.router)
+
+    @app.middleware("http")
+    async def set_csrf_cookie(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        remember_csrf_cookie(request, response, settings)
+        return response
+
     for error in (
         PaperNotFound,
+        SubscriberNotFound,
         BadPeriod,
         BadQuery,
         BadRequest,
+        CsrfFailed,
+        RateLimited,
         RequestValidationError,
         HTTPException,
         Exception,
@@ -110,10 +129,12 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 
 
 def _status_and_message(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, PaperNotFound):
+    if isinstance(exc, PaperNotFound | SubscriberNotFound):
         return 404, str(exc)
-    if isinstance(exc, BadPeriod | BadQuery | BadRequest):
+    if isinstance(exc, BadPeriod | BadQuery | BadRequest | CsrfFailed):
         return 400, str(exc)
+    if isinstance(exc, RateLimited):
+        return 429, str(exc)
     if isinstance(exc, RequestValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error.get('loc', ())[1:])}: {error.get('msg')}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
@@ -74,9 +76,24 @@ def shorten(text: str, limit: int = 320) -> str:
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "…"
 
 
+def _account(request: Request) -> dict[str, Any]:
+    """Every page knows who is signed in, and can make a CSRF token for its forms."""
+    from paperfeed.web.security import csrf_token, current_subscriber
+
+    state = getattr(request.app.state, "paperfeed", None)
+    if state is None:
+        return {"account": None, "csrf": lambda: ""}
+    now = datetime.now(UTC)
+    return {
+        "account": current_subscriber(request, state.store, state.settings, now),
+        "csrf": lambda: csrf_token(request, state.settings),
+        "dev": state.settings.dev,
+    }
+
+
 def make_templates(settings: Settings) -> Jinja2Templates:
     """The templates with paperfeed's filters and globals (autoescaping on for .html)."""
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates = Jinja2Templates(directory=str(TEMPLATES), context_processors=[_account])
     env = templates.env
     env.filters.update(
         marked=marked, day=day_label, authors=author_list, shorten=shorten, sentence=sentence

@@ -5,10 +5,11 @@ from __future__ import annotations
 from paperfeed.storage.sqlite.database import sqlite_path
 from paperfeed.storage.sqlite.listings import ListingQueries
 from paperfeed.storage.sqlite.papers import PaperQueries
+from paperfeed.storage.sqlite.people import PeopleQueries
 from paperfeed.storage.sqlite.search import SearchQueries
 
 __all__ = ["SqliteStore", "sqlite_path"]
 
 
-class SqliteStore(PaperQueries, SearchQueries, ListingQueries):
+class SqliteStore(PaperQueries, SearchQueries, ListingQueries, PeopleQueries):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""

@@ -1,0 +1,45 @@
+"""Mail commands: deliver the queue, and show how it stands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from paperfeed.cli.context import get_settings, get_store
+from paperfeed.mail.mailer import deliver_due, outbox_dir, transport_for
+
+
+@click.group()
+def mail() -> None:
+    """The outgoing mail queue (delivered over SMTP, or to the outbox folder)."""
+
+
+@mail.command("send")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Send at most this many.")
+@click.pass_context
+def mail_send(ctx: click.Context, limit: int | None) -> None:
+    """Deliver every queued message that is due (retries wait their turn)."""
+    settings = get_settings(ctx)
+    report = deliver_due(get_store(ctx), transport_for(settings), datetime.now(UTC), limit)
+    click.echo(report.summary())
+
+
+@mail.command("status")
+@click.pass_context
+def mail_status(ctx: click.Context) -> None:
+    """Messages by status, the ones failing and why, and suppressed addresses."""
+    settings = get_settings(ctx)
+    status = get_store(ctx).mail_status()
+    target = (
+        settings.smtp_url.split("@")[-1] if settings.smtp_url else f"outbox {outbox_dir(settings)}"
+    )
+    click.echo(f"delivering to: {target}")
+    for name in ("queued", "sending", "sent", "bounced", "suppressed"):
+        click.echo(f"  {name:<11} {status.counts.get(name, 0):>7}")
+    if status.problems:
+        click.echo("recent failures:")
+        for mail_id, recipient, attempts, error in status.problems:
+            click.echo(f"  #{mail_id} to {recipient}, {attempts} attempts: {error}")
+    if status.suppressed:
+        click.echo(f"suppressed after bounces: {', '.join(status.suppressed)}")

@@ -1,0 +1,1 @@
+"""Mail: building messages, queueing them, and delivering them over SMTP or to an outbox."""

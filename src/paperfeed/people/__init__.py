@@ -1,0 +1,1 @@
+"""People: subscribing, confirming, unsubscribing, preferences, signing in (no HTTP, no SMTP)."""

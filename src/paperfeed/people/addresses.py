@@ -1,0 +1,32 @@
+"""Check and normalise email addresses; anything that could smuggle a header is refused."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+MAX_ADDRESS_CHARS = 254  # RFC 5321's limit on a forward path
+
+
+class BadAddress(ValueError):
+    """Not an email address paperfeed will write to; the message says why, for the user."""
+
+
+def normalise_address(raw: object) -> str:
+    """The address in canonical form (domain lowercased, IDNA, Unicode NFC); BadAddress if not
+    a single plain address. No DNS lookup: delivery is what tells."""
+    if not isinstance(raw, str):
+        raise BadAddress("please give an email address")
+    text = raw.strip()
+    if not text:
+        raise BadAddress("please give an email address")
+    if len(text) > MAX_ADDRESS_CHARS:
+        raise BadAddress("that email address is too long")
+    # CR, LF and other control characters could inject headers ("a@b.c\r\nBcc: x@y.z");
+    # commas, angle brackets and spaces would make it a list or a display name.
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text) or any(ch in text for ch in ",;<> "):
+        raise BadAddress("that is not a single email address")
+    try:
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise BadAddress(f"that is not a valid email address ({exc})") from None
+    return str(checked.normalized)

@@ -1,0 +1,292 @@
+"""Subscribers, consent, spent tokens, rate limits and the outgoing mail queue."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from paperfeed.models import MailStatus, OutgoingMail, Preferences, QueuedMail, Subscriber
+from paperfeed.storage.base import SubscriberNotFound
+from paperfeed.storage.sqlite.database import Database
+from paperfeed.storage.sqlite.rows import parse_datetime
+
+_SUBSCRIBER_COLUMNS = (
+    "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
+    "bounces, session_version, created_at, confirmed_at"
+)
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _subscriber(row: sqlite3.Row) -> Subscriber:
+    requested = json.loads(row["requested"]) if row["requested"] else None
+    return Subscriber(
+        id=int(row["id"]),
+        email=row["email"],
+        status=row["status"],
+        preferences=Preferences(
+            frequency=row["frequency"],
+            weekdays_only=bool(row["weekdays_only"]),
+            topics=tuple(json.loads(row["topics"])),
+            categories=tuple(json.loads(row["categories"])),
+            max_papers=int(row["max_papers"]),
+        ),
+        requested=_requested(requested),
+        bounces=int(row["bounces"]),
+        session_version=int(row["session_version"]),
+        created_at=parse_datetime(row["created_at"]),
+        confirmed_at=parse_datetime(row["confirmed_at"]),
+    )
+
+
+class PeopleQueries(Database):
+    """Reads and writes for subscriptions, sign-in and mail delivery."""
+
+    # -- subscribers ---------------------------------------------------------------------
+
+    def subscriber_by_email(self, email: str) -> Subscriber | None:
+        row = self.conn.execute(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = ?", (email,)
+        ).fetchone()
+        return _subscriber(row) if row else None
+
+    def get_subscriber(self, subscriber_id: int) -> Subscriber:
+        row = self.conn.execute(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
+        ).fetchone()
+        if row is None:
+            raise SubscriberNotFound(subscriber_id)
+        return _subscriber(row)
+
+    def create_subscriber(self, email: str, preferences: Preferences, now: datetime) -> Subscriber:
+        """A new pending subscriber, or the existing one with that address (unchanged)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO subscribers (email, frequency, weekdays_only, topics, categories, "
+                "max_papers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (email) DO NOTHING",
+                (email, *_preference_values(preferences), _stamp(now), _stamp(now)),
+            )
+        found = self.subscriber_by_email(email)
+        if found is None:  # pragma: no cover - the row was just written
+            raise SubscriberNotFound(email)
+        return found
+
+    def save_subscriber(self, subscriber: Subscriber, now: datetime) -> Subscriber:
+        """Write a subscriber's status, preferences, confirmation and session version."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE subscribers SET status = ?, frequency = ?, weekdays_only = ?, topics = ?, "
+                "categories = ?, max_papers = ?, requested = ?, session_version = ?, "
+                "confirmed_at = ?, updated_at = ? WHERE id = ?",
+                (
+                    subscriber.status,
+                    *_preference_values(subscriber.preferences),
+                    _requested_json(subscriber.requested),
+                    subscriber.session_version,
+                    _stamp(subscriber.confirmed_at) if subscriber.confirmed_at else None,
+                    _stamp(now),
+                    subscriber.id,
+                ),
+            )
+        return self.get_subscriber(subscriber.id)
+
+    def log_consent(
+        self, subscriber_id: int, now: datetime, ip: str | None, action: str, details: str
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO consent_log (subscriber_id, at, ip, action, details) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (subscriber_id, _stamp(now), ip, action, details),
+            )
+
+    def consent_history(self, subscriber_id: int) -> list[tuple[datetime, str | None, str, str]]:
+        rows = self.conn.execute(
+            "SELECT at, ip, action, details FROM consent_log WHERE subscriber_id = ? "
+            "ORDER BY at, id",
+            (subscriber_id,),
+        )
+        return [
+            (parse_datetime(r["at"]) or datetime.min, r["ip"], r["action"], r["details"])
+            for r in rows
+        ]
+
+    def spend_token(self, token: str, now: datetime) -> bool:
+        """Record a single-use token as used; False when it had been used already."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO spent_tokens (token, spent_at) VALUES (?, ?) "
+                "ON CONFLICT (token) DO NOTHING",
+                (token, _stamp(now)),
+            )
+            return cursor.rowcount == 1
+
+    def take_rate(self, bucket: str, now: datetime, window_s: float, limit: int) -> bool:
+        """Count one event in `bucket`; False (and nothing counted) when `limit` events already
+        fell in the last `window_s` seconds."""
+        moment = now.timestamp()
+        with self._write() as conn:
+            conn.execute("DELETE FROM rate_events WHERE at < ?", (moment - 86_400,))
+            used = conn.execute(
+                "SELECT count(*) FROM rate_events WHERE bucket = ? AND at > ?",
+                (bucket, moment - window_s),
+            ).fetchone()[0]
+            if used >= limit:
+                return False
+            conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, moment))
+            return True
+
+    # -- the outgoing mail queue ---------------------------------------------------------
+
+    def enqueue_mail(self, mail: OutgoingMail, now: datetime) -> int | None:
+        """Queue a message; None when one with the same dedupe key is queued or sent already."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO outgoing_mail (dedupe_key, subscriber_id, kind, recipient, "
+                "message_id, data, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dedupe_key) DO NOTHING",
+                (
+                    mail.dedupe_key,
+                    mail.subscriber_id,
+                    mail.kind,
+                    mail.recipient,
+                    mail.message_id,
+                    mail.data,
+                    _stamp(now),
+                    _stamp(now),
+                ),
+            )
+            return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+
+    def claim_mail(self, now: datetime, limit: int, lease_s: float) -> list[QueuedMail]:
+        """Take up to `limit` due messages for sending, held for `lease_s` seconds.
+
+        Claiming happens in one write transaction, so two senders never take the same message;
+        a sender killed mid-send lets go when its lease runs out.
+        """
+        stamp = _stamp(now)
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT id, kind, recipient, message_id, data, subscriber_id, attempts "
+                "FROM outgoing_mail WHERE (status = 'queued' AND next_attempt_at <= ?) "
+                "OR (status = 'sending' AND lease_until <= ?) ORDER BY id LIMIT ?",
+                (stamp, stamp, limit),
+            ).fetchall()
+            lease = _stamp(now + timedelta(seconds=lease_s))
+            conn.executemany(
+                "UPDATE outgoing_mail SET status = 'sending', lease_until = ? WHERE id = ?",
+                [(lease, row["id"]) for row in rows],
+            )
+        return [
+            QueuedMail(
+                id=int(row["id"]),
+                kind=row["kind"],
+                recipient=row["recipient"],
+                message_id=row["message_id"],
+                data=bytes(row["data"]),
+                subscriber_id=row["subscriber_id"],
+                attempts=int(row["attempts"]),
+            )
+            for row in rows
+        ]
+
+    def mail_sent(self, mail_id: int, now: datetime) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outgoing_mail SET status = 'sent', sent_at = ?, lease_until = NULL, "
+                "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (_stamp(now), mail_id),
+            )
+
+    def mail_deferred(self, mail_id: int, error: str, retry_at: datetime) -> None:
+        """A transient failure: back in the queue until `retry_at`."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outgoing_mail SET status = 'queued', lease_until = NULL, "
+                "attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                (error[:500], _stamp(retry_at), mail_id),
+            )
+
+    def mail_dropped(self, mail_id: int, status: str, error: str, now: datetime) -> None:
+        """A message that will not be sent: bounced (5xx) or to a suppressed address."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outgoing_mail SET status = ?, lease_until = NULL, last_error = ?, "
+                "attempts = attempts + ?, sent_at = NULL WHERE id = ?",
+                (status, error[:500], 1 if status == "bounced" else 0, mail_id),
+            )
+
+    def record_bounce(self, subscriber_id: int, now: datetime, threshold: int) -> bool:
+        """Count a hard bounce; True when it made the subscriber suppressed."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE subscribers SET bounces = bounces + 1, updated_at = ?, "
+                "status = CASE WHEN bounces + 1 >= ? THEN 'suppressed' ELSE status END "
+                "WHERE id = ?",
+                (_stamp(now), threshold, subscriber_id),
+            )
+            row = conn.execute(
+                "SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)
+            ).fetchone()
+        return bool(row) and row["status"] == "suppressed"
+
+    def mail_status(self) -> MailStatus:
+        status = MailStatus()
+        for row in self.conn.execute("SELECT status, count(*) FROM outgoing_mail GROUP BY status"):
+            status.counts[row[0]] = int(row[1])
+        status.problems = [
+            (int(r["id"]), r["recipient"], int(r["attempts"]), r["last_error"] or "")
+            for r in self.conn.execute(
+                "SELECT id, recipient, attempts, last_error FROM outgoing_mail "
+                "WHERE last_error IS NOT NULL AND status IN ('queued', 'sending', 'bounced') "
+                "ORDER BY id DESC LIMIT 50"
+            )
+        ]
+        status.suppressed = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT email FROM subscribers WHERE status = 'suppressed' ORDER BY email"
+            )
+        ]
+        return status
+
+
+def _requested(data: dict | None) -> Preferences | None:
+    if data is None:
+        return None
+    return Preferences(
+        frequency=data["frequency"],
+        weekdays_only=bool(data["weekdays_only"]),
+        topics=tuple(data["topics"]),
+        categories=tuple(data["categories"]),
+        max_papers=int(data["max_papers"]),
+    )
+
+
+def _requested_json(preferences: Preferences | None) -> str | None:
+    if preferences is None:
+        return None
+    return json.dumps(
+        {
+            "frequency": preferences.frequency,
+            "weekdays_only": preferences.weekdays_only,
+            "topics": list(preferences.topics),
+            "categories": list(preferences.categories),
+            "max_papers": preferences.max_papers,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _preference_values(preferences: Preferences) -> tuple[object, ...]:
+    return (
+        preferences.frequency,
+        int(preferences.weekdays_only),
+        json.dumps(list(preferences.topics), ensure_ascii=False),
+        json.dumps(list(preferences.categories), ensure_ascii=False),
+        preferences.max_papers,
+    )

@@ -1,0 +1,114 @@
+"""Browser security: the signed session cookie, and CSRF tokens for every form that changes state.
+
+CSRF uses a double-submit token: a random cookie, and in each form an HMAC of it that only the
+server can make. Links from mail (confirm, unsubscribe, preferences) carry their own signed
+token, so the RFC 8058 one-click POST, which comes with no cookies, needs nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from fastapi import Request, Response
+
+from paperfeed.config import Settings
+from paperfeed.models import Subscriber
+from paperfeed.people.tokens import BadToken, sign_token, verify_token
+from paperfeed.storage import Store, SubscriberNotFound
+
+SESSION_COOKIE = "pf_session"
+CSRF_COOKIE = "pf_csrf"
+CSRF_FIELD = "csrf"
+
+
+class CsrfFailed(ValueError):
+    """A state-changing form came without a valid CSRF token."""
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.base_url.startswith("https://")
+
+
+def current_subscriber(
+    request: Request, store: Store, settings: Settings, now: datetime
+) -> Subscriber | None:
+    """The signed-in account, if the session cookie is valid and current."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        claims = verify_token(settings.secret_key, cookie, "session", now)
+        subscriber = store.get_subscriber(int(claims.subject))
+    except (BadToken, SubscriberNotFound, ValueError):
+        return None
+    if claims.version != subscriber.session_version or not subscriber.is_account:
+        return None  # signed out everywhere since, or no longer an account
+    return subscriber
+
+
+def start_session(
+    response: Response, settings: Settings, subscriber: Subscriber, now: datetime
+) -> None:
+    ttl_s = settings.session_days * 86_400
+    token = sign_token(
+        settings.secret_key,
+        "session",
+        str(subscriber.id),
+        now,
+        ttl_s,
+        version=subscriber.session_version,
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ttl_s),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(settings),
+        path="/",
+    )
+
+
+def end_session(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(settings)
+    )
+
+
+def _csrf_value(settings: Settings, cookie: str) -> str:
+    digest = hmac.new(settings.secret_key.encode(), f"csrf:{cookie}".encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
+def csrf_token(request: Request, settings: Settings) -> str:
+    """The value for a form's hidden CSRF field; the cookie it belongs to is set on the
+    response by `remember_csrf_cookie` when the browser has none yet."""
+    cookie = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not cookie:
+        cookie = secrets.token_urlsafe(24)
+        request.state.new_csrf = cookie
+    return _csrf_value(settings, cookie)
+
+
+def remember_csrf_cookie(request: Request, response: Response, settings: Settings) -> None:
+    cookie = getattr(request.state, "new_csrf", None)
+    if cookie:
+        response.set_cookie(
+            CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(settings), path="/"
+        )
+
+
+def check_csrf(request: Request, settings: Settings, submitted: str | None) -> None:
+    """CsrfFailed unless the form's token matches this browser's cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if (
+        not cookie
+        or not submitted
+        or not hmac.compare_digest(submitted, _csrf_value(settings, cookie))
+    ):
+        raise CsrfFailed(
+            "this form has expired or came from another site; reload the page and try again"
+        )

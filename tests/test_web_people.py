@@ -1,0 +1,234 @@
+"""Subscribing, confirming, signing in and unsubscribing over HTTP, with mail through a real
+SMTP server (aiosmtpd)."""
+
+import dataclasses
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import build_web_app
+from paperfeed.people.subscriptions import list_links
+
+
+@pytest.fixture
+def client(store, mail_settings, tmp_path, fake_embedder):
+    app = build_web_app(store, mail_settings, tmp_path, fake_embedder)
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client
+
+
+def _csrf(client, url: str = "/") -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(url).text).group(1)
+
+
+def _link(inbox, address: str, kind: str) -> str:
+    message = inbox.to(address)[-1]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(rf"https://papers\.example\.org(/{kind}/\S+)", text).group(1)
+
+
+def test_double_opt_in_end_to_end(client, smtp_server, store):
+    _, inbox = smtp_server
+    page = client.post("/subscribe", data={"email": "ada@example.org", "csrf": _csrf(client)})
+    assert page.status_code == 200 and "Check your inbox" in page.text
+    (confirmation,) = inbox.to("ada@example.org")
+    assert confirmation["Subject"] == "Confirm your subscription to Paper Féed"
+    assert [p.get_content_type() for p in confirmation.iter_parts()] == ["text/plain", "text/html"]
+    link = _link(inbox, "ada@example.org", "confirm")
+
+    opened = client.get(link)  # what a link scanner does: nothing changes
+    assert opened.status_code == 200 and "Confirm my subscription" in opened.text
+    assert store.subscriber_by_email("ada@example.org").status == "pending"
+
+    done = client.post(link, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/preferences?welcome=1"
+    cookie = done.headers["set-cookie"]
+    assert "pf_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" in cookie  # the base URL is https
+    assert store.subscriber_by_email("ada@example.org").status == "active"
+    preferences = client.get("/preferences?welcome=1")
+    assert "ada@example.org" in preferences.text and "You are subscribed" in preferences.text
+    assert len(inbox.to("ada@example.org")) == 1  # nothing but the confirmation
+
+    again = client.post(link, follow_redirects=False)
+    assert again.status_code == 400 and "used already" in again.text
+
+
+def test_forms_need_their_csrf_token(client, smtp_server):
+    _, inbox = smtp_server
+    assert client.post("/subscribe", data={"email": "ada@example.org"}).status_code == 400
+    assert (
+        client.post("/subscribe", data={"email": "ada@example.org", "csrf": "0" * 64}).status_code
+        == 400
+    )
+    fresh = TestClient(client.app, base_url="https://testserver")
+    token = _csrf(client)
+    stolen = fresh.post("/subscribe", data={"email": "ada@example.org", "csrf": token})
+    assert stolen.status_code == 400  # a token without its cookie is worthless
+    assert inbox.received == []
+
+
+def test_the_api_answers_the_same_whether_or_not_an_address_is_subscribed(
+    client, smtp_server, store
+):
+    _, inbox = smtp_server
+    body = {"email": "bo@example.org", "topics": ["dynamical systems"], "frequency": "weekly"}
+    first = client.post("/api/subscribe", json=body)
+    assert first.status_code == 202
+    client.post(_link(inbox, "bo@example.org", "confirm"))
+    active = store.subscriber_by_email("bo@example.org")
+    assert (active.status, active.preferences.frequency, active.preferences.topics) == (
+        "active",
+        "weekly",
+        ("dynamical systems",),
+    )
+    second = client.post("/api/subscribe", json=body)
+    assert (second.status_code, second.json()) == (first.status_code, first.json())
+    assert [m["Subject"] for m in inbox.to("bo@example.org")] == [
+        "Confirm your subscription to Paper Féed",
+        "You are already subscribed to Paper Féed",
+    ]
+    form = client.post("/api/subscribe", data={"email": "cy@example.org", "frequency": "daily"})
+    assert form.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"email": "a@b.c\r\nBcc: x@y.z"}, "not a single email address"),
+        ({"email": "a@b.org, c@d.org"}, "not a single email address"),
+        ({"email": ""}, "please give an email address"),
+        ({"email": "a@b.org", "frequency": "hourly"}, "frequency must be one of"),
+        ({"email": "a@b.org", "topics": 5}, "topics must be"),
+    ],
+)
+def test_the_api_refuses_bad_input_with_json_400s(client, smtp_server, payload, message):
+    _, inbox = smtp_server
+    response = client.post("/api/subscribe", json=payload)
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert inbox.received == []
+    assert (
+        client.post(
+            "/api/subscribe", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
+
+
+def test_rate_limits_stop_mail_bombing(client, smtp_server):
+    _, inbox = smtp_server
+    answers = [
+        client.post("/api/subscribe", json={"email": "victim@example.org"}).status_code
+        for _ in range(8)
+    ]
+    assert answers == [202] * 8  # the same answer, so nothing is revealed...
+    assert len(inbox.to("victim@example.org")) == 5  # ...but only five mails went out
+    for n in range(12):
+        client.post("/api/subscribe", json={"email": f"other{n}@example.org"})
+    limited = client.post("/api/subscribe", json={"email": "one-more@example.org"})
+    assert limited.status_code == 429 and "try again" in limited.json()["error"]
+
+
+def test_one_click_unsubscribe_needs_no_cookie_and_get_changes_nothing(
+    client, smtp_server, store, mail_settings
+):
+    _, inbox = smtp_server
+    client.post("/api/subscribe", json={"email": "dee@example.org"})
+    client.post(_link(inbox, "dee@example.org", "confirm"))
+    subscriber = store.subscriber_by_email("dee@example.org")
+    url = list_links(mail_settings, subscriber, datetime.now(UTC)).unsubscribe
+    path = url.removeprefix("https://papers.example.org")
+
+    scanned = TestClient(client.app).get(path)
+    assert scanned.status_code == 200 and "Unsubscribe" in scanned.text
+    assert store.subscriber_by_email("dee@example.org").status == "active"
+
+    provider = TestClient(client.app)  # a mail provider: no cookies, RFC 8058 body
+    one_click = provider.post(
+        path,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert (one_click.status_code, one_click.text) == (200, "unsubscribed")
+    assert store.subscriber_by_email("dee@example.org").status == "unsubscribed"
+    assert provider.post(path, content=b"List-Unsubscribe=One-Click").status_code == 200
+    forged = provider.post(path[:-3] + "abc", content=b"List-Unsubscribe=One-Click")
+    assert forged.status_code == 400
+
+
+def test_preferences_by_signed_link_and_signed_in(client, smtp_server, store, mail_settings):
+    _, inbox = smtp_server
+    client.post("/api/subscribe", json={"email": "eve@example.org"})
+    client.post(_link(inbox, "eve@example.org", "confirm"))
+    subscriber = store.subscriber_by_email("eve@example.org")
+    link = list_links(mail_settings, subscriber, datetime.now(UTC)).preferences
+    path = link.removeprefix("https://papers.example.org")
+    other = TestClient(client.app, base_url="https://testserver")
+    page = other.get(path)
+    assert page.status_code == 200 and "eve@example.org" in page.text
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    saved = other.post(
+        path,
+        data={
+            "csrf": token,
+            "frequency": "weekly",
+            "topics": "graph neural networks\nrobot grasping",
+            "categories": "cs.LG cs.RO",
+            "max_papers": "7",
+            "weekdays_only": "1",
+        },
+    )
+    assert saved.status_code == 200 and "Saved." in saved.text
+    prefs = store.subscriber_by_email("eve@example.org").preferences
+    assert (prefs.frequency, prefs.topics, prefs.categories, prefs.max_papers) == (
+        "weekly",
+        ("graph neural networks", "robot grasping"),
+        ("cs.LG", "cs.RO"),
+        7,
+    )
+    bad = other.post(path, data={"csrf": token, "max_papers": "500"})
+    assert bad.status_code == 400 and "between 1 and 50" in bad.text
+    stop = client.post("/preferences", data={"csrf": _csrf(client, "/preferences"), "stop": "1"})
+    assert "You are unsubscribed" in stop.text
+    assert store.subscriber_by_email("eve@example.org").status == "unsubscribed"
+
+
+def test_passwordless_sign_in_and_sign_out(client, smtp_server, store):
+    _, inbox = smtp_server
+    asked = client.post(
+        "/signin", data={"email": "fay@example.org", "csrf": _csrf(client, "/signin")}
+    )
+    assert "Check your inbox" in asked.text
+    (mail,) = inbox.to("fay@example.org")
+    assert mail["Subject"] == "Your sign-in link for Paper Féed"
+    link = _link(inbox, "fay@example.org", "signin")
+    assert "Sign in" in client.get(link).text
+    assert store.subscriber_by_email("fay@example.org") is None  # opening the link did nothing
+    signed = client.post(link, follow_redirects=False)
+    assert signed.status_code == 303
+    page = client.get("/preferences")
+    assert "fay@example.org" in page.text and 'value="paused" checked' in page.text
+    assert "fay@example.org" in client.get("/").text  # shown in the header
+    out = client.post("/signout", data={"csrf": _csrf(client)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/preferences", follow_redirects=False).status_code == 303
+    assert client.post(link).status_code == 400  # single use
+
+
+def test_the_dev_outbox_shows_what_was_sent(store, settings, tmp_path, fake_embedder):
+    dev = dataclasses.replace(
+        settings, dev=True, secret_key="secret-for-the-outbox-test-0123456789"
+    )
+    with TestClient(build_web_app(store, dev, tmp_path, fake_embedder)) as client:
+        client.post("/api/subscribe", json={"email": "gil@example.org"})
+        listing = client.get("/outbox")
+        assert listing.status_code == 200 and "gil@example.org" in listing.text
+        name = re.search(r'href="/outbox/([^"]+)"', listing.text).group(1)
+        shown = client.get(f"/outbox/{name}")
+        assert "Confirm your subscription" in shown.text and "<iframe" in shown.text
+        assert client.get("/outbox/../../etc/passwd").status_code in (400, 404)
+    plain = dataclasses.replace(settings, secret_key=dev.secret_key)
+    with TestClient(build_web_app(store, plain, tmp_path / "b", fake_embedder)) as client:
+        assert client.get("/outbox").status_code == 404
