@@ -161,3 +161,27 @@ def test_smtp_urls_parse():
     plain = parse_smtp_url("smtp://mail.example.org:587?starttls=1")
     assert (plain.port, plain.starttls, plain.username) == (587, True, None)
     assert retry_delay(0) == timedelta(minutes=1) and retry_delay(20) == timedelta(hours=6)
+
+
+def test_a_dropped_connection_is_retried_not_bounced(store, mail_settings):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def hang_up() -> None:
+        connection, _ = listener.accept()
+        connection.close()  # before even greeting
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    settings = dataclasses.replace(
+        mail_settings, smtp_url=f"smtp://127.0.0.1:{listener.getsockname()[1]}"
+    )
+    _queue(store, settings, "reader@example.org")
+    report = deliver_due(store, transport_for(settings), NOW)
+    listener.close()
+    assert (report.deferred, report.bounced) == (1, 0)
+    assert store.mail_status().counts == {"queued": 1}
+    assert store.get_subscriber(1).bounces == 0
