@@ -124,10 +124,21 @@ def test_graph_follows_changed_vectors_and_filters(store, tmp_path):
     assert near == {pks[0], pks[1]}
     few = pks[100:110]
     assert sorted(pk for pk, _ in index.search(vectors[100], 20, allowed=few)) == sorted(few)
+    # A filter over half the papers still searches the graph: compare it with exact search.
+    # (HNSW is approximate, and its multithreaded build is not deterministic, so one query can
+    # miss; the target is recall@10 >= 0.95.)
     half = pks[:1000]
-    hits = index.search(vectors[3], 10, allowed=half)
-    assert hits[0][0] == pks[3]
-    assert all(pk in set(half) for pk, _ in hits)
+    exact = VectorIndex(MODEL, 16)
+    exact.sync(store)
+    found = total = 0
+    for n in range(2, 52):
+        hits = index.search(vectors[n * 19], 10, allowed=half)
+        assert len(hits) == 10
+        assert all(pk in set(half) for pk, _ in hits)
+        truth = {pk for pk, _ in exact.search(vectors[n * 19], 10, allowed=half)}
+        found += len(truth & {pk for pk, _ in hits})
+        total += 10
+    assert found / total >= 0.95
 
 
 def test_the_graph_library_and_the_model_runtime_load_together():
