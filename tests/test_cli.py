@@ -42,10 +42,10 @@ def test_every_command_has_help(run):
 def test_init_creates_the_database_once(run):
     first = run("init")
     assert first.exit_code == 0, first.output
-    assert (
-        "applied 001_init.sql, 002_search.sql, 003_listings.sql, 004_people.sql; 0 papers"
-        in first.output
+    assert "applied 001_init.sql, 002_search.sql, 003_listings.sql, 004_people.sql, " in (
+        first.output
     )
+    assert "005_votes_digests.sql; 0 papers" in first.output
     assert "schema already up to date" in run("init").output
 
 

@@ -28,7 +28,13 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
     store.close()
     raw = sqlite3.connect(tmp_path / "sub" / "pf.db")
     names = [row[0] for row in raw.execute("SELECT name FROM schema_migrations")]
-    assert names == ["001_init.sql", "002_search.sql", "003_listings.sql", "004_people.sql"]
+    assert names == [
+        "001_init.sql",
+        "002_search.sql",
+        "003_listings.sql",
+        "004_people.sql",
+        "005_votes_digests.sql",
+    ]
 
 
 def test_fresh_database_applies_every_migration(tmp_path):

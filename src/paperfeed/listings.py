@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from paperfeed.models import ListedPaper
 from paperfeed.storage import Store
-from paperfeed.trending import GRAVITY, Trend, trend
+from paperfeed.trending import Trend, trend
 
 PERIODS = ("date", "week", "month")
 TRENDING_WINDOW_DAYS = 7
-_TRENDING_CANDIDATES = 5000
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -153,27 +152,22 @@ def trending_listing(
     page: int = 0,
     limit: int = 50,
     window_days: int = TRENDING_WINDOW_DAYS,
-    gravity: float = GRAVITY,
 ) -> Listing:
-    """Papers of the last `window_days` ranked by votes decayed with age; ties go to the newer."""
+    """Papers of the last `window_days` by votes decayed with age (the stored rank, see
+    trending.py), then the newest; each shown paper's Trend says why it is where it is."""
     moment = trending_now(store, now)
     until = moment.date()
     since = until - timedelta(days=window_days)
-    candidates = store.listed_papers(since, until, "upvotes", _TRENDING_CANDIDATES, 0)
-    trends = {
-        item.pk: trend(item.upvotes, item.featured_on or item.day or until, moment, gravity)
-        for item in candidates
-    }
-    ranked = sorted(
-        candidates,
-        key=lambda item: (-trends[item.pk].score, -(item.day or date.min).toordinal(), -item.pk),
-    )
-    shown = ranked[page * limit : (page + 1) * limit]
+    shown = store.trending_papers(since, until, limit, page * limit)
+    half_life = store.trend_half_life()
     return Listing(
         title="Trending papers",
         items=shown,
-        total=len(ranked),
+        total=store.count_listed(since, until),
         page=page,
         limit=limit,
-        trends={item.pk: trends[item.pk] for item in shown},
+        trends={
+            item.pk: trend(item.upvotes, item.featured_on or item.day or until, moment, half_life)
+            for item in shown
+        },
     )

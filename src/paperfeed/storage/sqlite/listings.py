@@ -11,7 +11,7 @@ from paperfeed.models import ListedPaper
 from paperfeed.storage.sqlite.database import Database
 from paperfeed.storage.sqlite.rows import DAY_SQL, P_COLUMNS, UPVOTES_SQL, parse_date, row_to_paper
 
-_LISTED_COLUMNS = (
+LISTED_COLUMNS = (
     f"p.pk, {DAY_SQL} AS day, {UPVOTES_SQL} AS upvotes, "
     "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS num_comments, "
     "(SELECT submitted_by FROM featured f WHERE f.paper_pk = p.pk AND submitted_by IS NOT NULL "
@@ -26,7 +26,7 @@ _ORDERS = {
 }
 
 
-def _listed(row: sqlite3.Row) -> ListedPaper:
+def listed_row(row: sqlite3.Row) -> ListedPaper:
     return ListedPaper(
         pk=int(row["pk"]),
         paper=row_to_paper(row),
@@ -46,11 +46,11 @@ class ListingQueries(Database):
     ) -> list[ListedPaper]:
         """Papers whose day is in [since, until], ordered by `order` (upvotes or date)."""
         rows = self.conn.execute(
-            f"SELECT {_LISTED_COLUMNS} FROM papers p WHERE {DAY_SQL} BETWEEN ? AND ? "
+            f"SELECT {LISTED_COLUMNS} FROM papers p WHERE {DAY_SQL} BETWEEN ? AND ? "
             f"ORDER BY {_ORDERS[order]} LIMIT ? OFFSET ?",
             (since.isoformat(), until.isoformat(), limit, offset),
         )
-        return [_listed(row) for row in rows]
+        return [listed_row(row) for row in rows]
 
     def count_listed(self, since: date, until: date) -> int:
         row = self.conn.execute(
@@ -64,9 +64,9 @@ class ListingQueries(Database):
             return {}
         marks = ",".join("?" * len(pks))
         rows = self.conn.execute(
-            f"SELECT {_LISTED_COLUMNS} FROM papers p WHERE p.pk IN ({marks})", list(pks)
+            f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk IN ({marks})", list(pks)
         )
-        return {int(row["pk"]): _listed(row) for row in rows}
+        return {int(row["pk"]): listed_row(row) for row in rows}
 
     def day_before(self, day: date) -> date | None:
         """The last day before `day` that has papers."""
@@ -90,8 +90,8 @@ class ListingQueries(Database):
             where += f" AND ({DAY_SQL}, p.pk) < (?, ?)"
             params = [before[0].isoformat(), before[1]]
         rows = self.conn.execute(
-            f"SELECT {_LISTED_COLUMNS} FROM papers p WHERE {where} "
+            f"SELECT {LISTED_COLUMNS} FROM papers p WHERE {where} "
             f"ORDER BY {DAY_SQL} DESC, p.pk DESC LIMIT ?",
             (*params, limit),
         )
-        return [_listed(row) for row in rows]
+        return [listed_row(row) for row in rows]

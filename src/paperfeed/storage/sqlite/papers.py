@@ -12,6 +12,7 @@ from paperfeed.models import CatalogStats, Featured, HarvestState, Paper, Upsert
 from paperfeed.storage.base import PaperNotFound
 from paperfeed.storage.sqlite.database import Database, chunks, now_iso
 from paperfeed.storage.sqlite.rows import PAPER_COLUMNS, paper_values, parse_date, row_to_paper
+from paperfeed.storage.sqlite.votes import count_upvotes
 
 
 class PaperQueries(Database):
@@ -156,6 +157,7 @@ class PaperQueries(Database):
                 "observed_at = excluded.observed_at",
                 rows,
             )
+            count_upvotes(conn, sorted({row[0] for row in rows}))
         return len(rows)
 
     def upvotes_for(self, pks: Iterable[int]) -> dict[int, int]:
@@ -163,8 +165,7 @@ class PaperQueries(Database):
         for chunk in chunks(list(pks)):
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                f"SELECT paper_pk, max(upvotes) FROM featured WHERE paper_pk IN ({marks}) "
-                "GROUP BY paper_pk",
+                f"SELECT pk, upvotes FROM papers WHERE pk IN ({marks}) AND upvotes > 0",
                 chunk,
             ):
                 found[int(row[0])] = int(row[1])

@@ -16,8 +16,9 @@ PAPER_COLUMNS = (
 P_COLUMNS = ", ".join("p." + name.strip() for name in PAPER_COLUMNS.split(","))
 # A paper's day in lists and filters: listed, else published (003_listings.sql indexes it).
 DAY_SQL = "coalesce(p.listed, substr(p.published, 1, 10))"
-# Upvotes counted for a paper (papers AS p): the latest count seen on Hugging Face.
-UPVOTES_SQL = "coalesce((SELECT max(upvotes) FROM featured f WHERE f.paper_pk = p.pk), 0)"
+# Upvotes counted for a paper (papers AS p): the latest count seen on Hugging Face plus local
+# votes, kept up to date by storage/sqlite/votes.py.
+UPVOTES_SQL = "p.upvotes"
 
 
 def iso_datetime(value: datetime | None) -> str | None:
