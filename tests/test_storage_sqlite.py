@@ -44,6 +44,7 @@ def test_fresh_database_applies_every_migration(tmp_path):
         "002_search.sql",
         "003_listings.sql",
         "004_people.sql",
+        "005_votes_digests.sql",
     ]
     assert store.migrate() == []
     store.close()
