@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ENV_PREFIX = "PAPERFEED_"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ConfigError(ValueError):
@@ -101,6 +102,36 @@ class Settings:
     embedding_threads: int = _setting(
         0, "CPU threads the embedding model may use (0: as many as there are cores)."
     )
+    trending_half_life_hours: float = _setting(
+        24.0,
+        "Trending: a paper's votes count half after this many hours (and a quarter after "
+        "twice as many).",
+    )
+    trending_window_days: int = _setting(7, "Trending looks at papers of the last N days.")
+    mail_lease_s: float = _setting(
+        300.0,
+        "A sender holds a message this long; if it dies mid-send, another sender takes the "
+        "message over after that (longer than any one SMTP conversation).",
+    )
+    digest_hour: int = _setting(
+        7, "The hour (0-23) digests go out, in each subscriber's time zone (UTC if none)."
+    )
+    digest_weekly_day: str = _setting(
+        "monday",
+        "The day weekly digests go out (monday ... sunday); they cover the 7 days up to it.",
+    )
+    digest_trending: int = _setting(
+        5, "At most this many trending papers open each digest; topic matches fill the rest."
+    )
+    worker_sources: str = _setting(
+        "",
+        "What `paperfeed worker` ingests each cycle, space-separated: `arxiv` (OAI-PMH harvest "
+        "of PAPERFEED_WORKER_ARXIV_SET), URLs or files (as `paperfeed ingest` takes them).",
+    )
+    worker_arxiv_set: str = _setting("cs", "The arXiv OAI set the worker harvests.")
+    worker_ingest_every_s: float = _setting(
+        3600.0, "How often the worker ingests (seconds); trending and digests run every minute."
+    )
 
     @property
     def user_agent(self) -> str:
@@ -153,9 +184,21 @@ def _validate(settings: Settings) -> None:
         "refresh_interval_s",
         "confirm_ttl_hours",
         "session_days",
+        "mail_lease_s",
+        "worker_ingest_every_s",
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
+    if settings.trending_half_life_hours <= 0 or settings.trending_window_days < 1:
+        raise ConfigError(
+            f"{ENV_PREFIX}TRENDING_HALF_LIFE_HOURS and TRENDING_WINDOW_DAYS must be positive"
+        )
+    if not 0 <= settings.digest_hour <= 23:
+        raise ConfigError(f"{ENV_PREFIX}DIGEST_HOUR must be an hour from 0 to 23")
+    if settings.digest_weekly_day.strip().lower() not in WEEKDAYS:
+        raise ConfigError(f"{ENV_PREFIX}DIGEST_WEEKLY_DAY must be one of {', '.join(WEEKDAYS)}")
+    if settings.digest_trending < 0:
+        raise ConfigError(f"{ENV_PREFIX}DIGEST_TRENDING must not be negative")
     if settings.max_retries < 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_RETRIES must not be negative")
     # A short key, or one of few distinct characters ("change-me...", "xxxx..."), is a

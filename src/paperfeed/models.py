@@ -164,6 +164,7 @@ class Preferences:
     topics: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     max_papers: int = 10
+    timezone: str = "UTC"  # an IANA name; digests go out at the configured hour there
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ def mail() -> None:
 def mail_send(ctx: click.Context, limit: int | None) -> None:
     """Deliver every queued message that is due (retries wait their turn)."""
     settings = get_settings(ctx)
-    report = deliver_due(get_store(ctx), transport_for(settings), datetime.now(UTC), limit)
+    report = deliver_due(
+        get_store(ctx), transport_for(settings), datetime.now(UTC), limit, settings.mail_lease_s
+    )
     click.echo(report.summary())
 
 

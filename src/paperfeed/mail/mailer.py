@@ -11,6 +11,7 @@ import logging
 import os
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -211,20 +212,31 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def deliver_due(
-    store: Store, transport: Transport, now: datetime, limit: int | None = None
+    store: Store,
+    transport: Transport,
+    now: datetime,
+    limit: int | None = None,
+    lease_s: float = LEASE_S,
 ) -> DeliveryReport:
-    """Send every message that is due (up to `limit`), each exactly once as far as SMTP allows."""
+    """Send every message that is due (up to `limit`), each exactly once as far as SMTP allows.
+
+    Messages are claimed in small batches, each held for `lease_s` seconds counted from the
+    claim (`now` moves on with the clock while this runs); a killed sender's messages are taken
+    over when the lease runs out, so only the one in flight at the kill can arrive twice.
+    """
     report = DeliveryReport()
     handled = 0
+    started = time.monotonic()
     try:
         while limit is None or handled < limit:
+            moment = now + timedelta(seconds=time.monotonic() - started)
             batch = store.claim_mail(
-                now, min(_BATCH, (limit - handled) if limit else _BATCH), LEASE_S
+                moment, min(_BATCH, (limit - handled) if limit else _BATCH), lease_s
             )
             if not batch:
                 break
             for mail in batch:
-                _deliver_one(store, transport, mail, now, report)
+                _deliver_one(store, transport, mail, moment, report)
             handled += len(batch)
     finally:
         transport.close()

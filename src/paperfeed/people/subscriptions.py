@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from paperfeed.config import Settings
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing, render
@@ -55,6 +56,7 @@ def parse_preferences(
     topics: object = (),
     categories: object = (),
     max_papers: object = None,
+    timezone: object = None,
 ) -> Preferences:
     """Preferences from a form or JSON, checked; topics/categories as lists or text lines."""
     chosen = (frequency or "daily").strip().lower()
@@ -76,13 +78,28 @@ def parse_preferences(
         raise BadPreferences("the number of papers must be a whole number") from None
     if not 1 <= papers <= MAX_PAPERS:
         raise BadPreferences(f"the number of papers must be between 1 and {MAX_PAPERS}")
+    zone = str(timezone or "UTC").strip() or "UTC"
+    if not valid_timezone(zone):
+        raise BadPreferences("the time zone must be a name like Europe/Paris or UTC")
     return Preferences(
         frequency=chosen,
         weekdays_only=weekdays_only in (True, "1", "on", "true", "yes"),
         topics=tuple(dict.fromkeys(topic_list)),
         categories=tuple(dict.fromkeys(category_list)),
         max_papers=papers,
+        timezone=zone,
     )
+
+
+def valid_timezone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this machine knows (Europe/Paris, UTC)."""
+    if len(name) > 64 or not all(c.isalnum() or c in "/_+-" for c in name):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _lines(value: object, limit: int, name: str) -> list[str]:

@@ -46,7 +46,9 @@ def _ip(request: Request) -> str | None:
 
 def _send_soon(background: BackgroundTasks, store: Store, settings: Settings) -> None:
     """Deliver what a request queued once the response is out (the queue keeps it if not)."""
-    background.add_task(lambda: deliver_due(store, transport_for(settings), _now()))
+    background.add_task(
+        lambda: deliver_due(store, transport_for(settings), _now(), lease_s=settings.mail_lease_s)
+    )
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -80,6 +82,7 @@ def _preferences_from(form: dict[str, Any]) -> Preferences:
         topics=topics,
         categories=categories,
         max_papers=form.get("max_papers"),
+        timezone=form.get("timezone"),
     )
 
 
@@ -111,8 +114,9 @@ async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLR
 )
 async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONResponse:
     """JSON `{"email", "topics": [...], "frequency": "daily"|"weekly", "categories": [...],
-    "max_papers"}` or the same as a form. A confirmation mail goes out; nothing else is sent
-    until its link is used. The answer never says whether the address was subscribed."""
+    "max_papers", "timezone": "Europe/Paris"}` or the same as a form. A confirmation mail goes
+    out; nothing else is sent until its link is used. The answer never says whether the address
+    was subscribed."""
     state = state_of(request)
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -128,6 +132,7 @@ async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONRe
                 topics=body.get("topics") or [],
                 categories=body.get("categories") or [],
                 max_papers=body.get("max_papers"),
+                timezone=body.get("timezone"),
             )
         except subs.BadPreferences as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)

@@ -13,7 +13,7 @@ from paperfeed.storage.sqlite.rows import parse_datetime
 
 _SUBSCRIBER_COLUMNS = (
     "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
-    "bounces, session_version, created_at, confirmed_at"
+    "bounces, session_version, created_at, confirmed_at, timezone"
 )
 
 
@@ -33,6 +33,7 @@ def _subscriber(row: sqlite3.Row) -> Subscriber:
             topics=tuple(json.loads(row["topics"])),
             categories=tuple(json.loads(row["categories"])),
             max_papers=int(row["max_papers"]),
+            timezone=row["timezone"],
         ),
         requested=_requested(requested),
         bounces=int(row["bounces"]),
@@ -66,7 +67,7 @@ class PeopleQueries(Database):
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO subscribers (email, frequency, weekdays_only, topics, categories, "
-                "max_papers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "max_papers, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (email) DO NOTHING",
                 (email, *_preference_values(preferences), _stamp(now), _stamp(now)),
             )
@@ -80,7 +81,7 @@ class PeopleQueries(Database):
         with self._write() as conn:
             conn.execute(
                 "UPDATE subscribers SET status = ?, frequency = ?, weekdays_only = ?, topics = ?, "
-                "categories = ?, max_papers = ?, requested = ?, session_version = ?, "
+                "categories = ?, max_papers = ?, timezone = ?, requested = ?, session_version = ?, "
                 "confirmed_at = ?, updated_at = ? WHERE id = ?",
                 (
                     subscriber.status,
@@ -264,6 +265,7 @@ def _requested(data: dict | None) -> Preferences | None:
         topics=tuple(data["topics"]),
         categories=tuple(data["categories"]),
         max_papers=int(data["max_papers"]),
+        timezone=data.get("timezone", "UTC"),
     )
 
 
@@ -277,6 +279,7 @@ def _requested_json(preferences: Preferences | None) -> str | None:
             "topics": list(preferences.topics),
             "categories": list(preferences.categories),
             "max_papers": preferences.max_papers,
+            "timezone": preferences.timezone,
         },
         ensure_ascii=False,
     )
@@ -289,4 +292,5 @@ def _preference_values(preferences: Preferences) -> tuple[object, ...]:
         json.dumps(list(preferences.topics), ensure_ascii=False),
         json.dumps(list(preferences.categories), ensure_ascii=False),
         preferences.max_papers,
+        preferences.timezone,
     )
