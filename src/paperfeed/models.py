@@ -200,6 +200,16 @@ class OutgoingMail:
 
 
 @dataclass(frozen=True)
+class DigestRecord:
+    """A composed digest: whose, for which period, the papers in it and the message itself."""
+
+    subscriber_id: int
+    period: str  # 2026-11-29 for a daily digest, 2026-W48 for a weekly one
+    paper_pks: tuple[int, ...]
+    mail: OutgoingMail
+
+
+@dataclass(frozen=True)
 class QueuedMail:
     """A message in the queue, as a sender claims it."""
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from paperfeed.models import (
     CatalogStats,
+    DigestRecord,
     Featured,
     HarvestState,
     ListedPaper,
@@ -192,3 +193,44 @@ class Store(Protocol):
         ...
 
     def mail_status(self) -> MailStatus: ...
+
+    # -- votes and trending --------------------------------------------------------------
+
+    def set_vote(self, subscriber_id: int, pk: int, on: bool, now: datetime) -> int:
+        """Vote for a paper or take the vote back; its new upvote count. PaperNotFound."""
+        ...
+
+    def voted(self, subscriber_id: int, paper_ids: Iterable[str]) -> set[str]:
+        """Which of `paper_ids` the subscriber voted for."""
+        ...
+
+    def trend_half_life(self) -> float: ...
+
+    def set_trend_half_life(self, hours: float, force: bool = False) -> int:
+        """Rank with this half-life (re-ranking every voted paper when it changes)."""
+        ...
+
+    def trending_papers(
+        self, since: date, until: date, limit: int, offset: int = 0
+    ) -> list[ListedPaper]:
+        """Papers of days [since, until] by stored trending rank, then newest."""
+        ...
+
+    # -- digests -------------------------------------------------------------------------
+
+    def active_subscribers(self) -> list[Subscriber]:
+        """Confirmed subscribers whose digest is not paused."""
+        ...
+
+    def digested(self, period: str) -> set[int]:
+        """Subscribers who have a digest for `period` already."""
+        ...
+
+    def papers_sent(self, paper_pks: Sequence[int]) -> dict[int, set[int]]:
+        """Subscriber id -> which of `paper_pks` they were sent before."""
+        ...
+
+    def save_digests(self, records: Sequence[DigestRecord], now: datetime) -> int:
+        """Save digests with their queued mail, skipping any (subscriber, period) saved
+        before, all in one transaction; how many were new."""
+        ...

@@ -73,7 +73,13 @@ def daily_papers(
             "upvotes" if order == "trending" else "date",
         )
     elif order == "trending":
-        listing = trending_listing(state.store, datetime.now(UTC), window_page, window_size)
+        listing = trending_listing(
+            state.store,
+            datetime.now(UTC),
+            window_page,
+            window_size,
+            state.settings.trending_window_days,
+        )
     else:
         latest = latest_listing(state.store, "date", window_page, window_size, "date")
         if latest is None:
@@ -82,7 +88,7 @@ def daily_papers(
     items = listing.items
     if submitter:
         items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
-    return JSONResponse([daily_item(item) for item in items])
+    return JSONResponse([daily_item(item, listing.trends.get(item.pk)) for item in items])
 
 
 def _encode_cursor(day: date, pk: int) -> str:

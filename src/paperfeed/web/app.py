@@ -49,7 +49,7 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, outbox, pages, people
+    from paperfeed.web import api, feeds, outbox, pages, people, votes
 
     settings = ensure_secret_key(settings)
 
@@ -59,6 +59,7 @@ def create_app(
         the_store = store or open_store(settings.database_url)
         the_searcher = searcher or open_searcher(settings, the_store)
         await run_in_threadpool(the_searcher.refresh)
+        await run_in_threadpool(the_store.set_trend_half_life, settings.trending_half_life_hours)
         app.state.paperfeed = AppState(settings, the_store, the_searcher, make_templates(settings))
         task = asyncio.create_task(_keep_fresh(the_searcher, settings.refresh_interval_s))
         try:
@@ -79,6 +80,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(people.router)
+    app.include_router(votes.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     if settings.dev:

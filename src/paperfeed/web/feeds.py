@@ -80,7 +80,9 @@ def _respond(
 @router.get("/trending")
 def trending(request: Request) -> Response:
     state = state_of(request)
-    listing = trending_listing(state.store, datetime.now(UTC), 0, FEED_SIZE)
+    listing = trending_listing(
+        state.store, datetime.now(UTC), 0, FEED_SIZE, state.settings.trending_window_days
+    )
     papers = [(i.paper, i.day) for i in listing.items]
     return _respond(
         request, f"{state.settings.site_name}: trending papers", "/papers/trending", papers

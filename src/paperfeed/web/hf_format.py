@@ -15,6 +15,7 @@ from typing import Any
 from paperfeed.models import ListedPaper, Paper
 from paperfeed.search.highlight import Span
 from paperfeed.search.searcher import Hit
+from paperfeed.trending import Trend
 
 
 def iso_z(value: date | datetime | None) -> str | None:
@@ -60,8 +61,11 @@ def paper_object(
     return data
 
 
-def daily_item(listed: ListedPaper) -> dict[str, Any]:
-    """One item of GET /api/daily_papers (and of /api/papers): the paper and its day in lists."""
+def daily_item(listed: ListedPaper, why: Trend | None = None) -> dict[str, Any]:
+    """One item of GET /api/daily_papers (and of /api/papers): the paper and its day in lists.
+
+    Trending items also carry `trending` {upvotes, ageHours, score}: why they rank there (a
+    field Hugging Face does not send; clients ignore it)."""
     item: dict[str, Any] = {
         "paper": paper_object(listed.paper, listed.upvotes, listed),
         "publishedAt": iso_z(listed.featured_on or listed.day),
@@ -74,6 +78,12 @@ def daily_item(listed: ListedPaper) -> dict[str, Any]:
     submitter = _user(listed.submitted_by)
     if submitter:
         item["submittedBy"] = submitter
+    if why is not None:
+        item["trending"] = {
+            "upvotes": why.upvotes,
+            "ageHours": round(why.age_hours, 1),
+            "score": round(why.score, 4),
+        }
     return item
 
 

@@ -24,6 +24,7 @@ from paperfeed.storage import PaperNotFound
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.markdown import paper_markdown
 from paperfeed.web.params import categories_param, choice_param, day_param, int_param
+from paperfeed.web.security import current_subscriber
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +50,26 @@ class SearchForm:
 
 def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
     state = state_of(request)
+    context["voted_ids"] = _voted_ids(request, state, context)
     return state.templates.TemplateResponse(request, template, context)
+
+
+def _voted_ids(request: Request, state: AppState, context: dict[str, Any]) -> set[str]:
+    """Which papers on the page the signed-in reader has upvoted (one query for the page)."""
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    if account is None:
+        return set()
+    ids: list[str] = []
+    listing = context.get("listing")
+    if listing is not None:
+        ids += [item.paper.id for item in listing.items]
+    results = context.get("results")
+    if results is not None:
+        ids += [hit.paper.id for hit in results.hits]
+    ids += [hit.paper.id for hit in context.get("similar") or ()]
+    if context.get("paper") is not None:
+        ids.append(context["paper"].id)
+    return state.store.voted(account.id, ids) if ids else set()
 
 
 def _list_page(request: Request, listing: Listing | None, active: str) -> HTMLResponse:
@@ -69,7 +89,9 @@ def home(request: Request, p: str | None = None) -> HTMLResponse:
 def trending(request: Request, p: str | None = None) -> HTMLResponse:
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
-    listing = trending_listing(state.store, datetime.now(UTC), page, LIST_PAGE)
+    listing = trending_listing(
+        state.store, datetime.now(UTC), page, LIST_PAGE, state.settings.trending_window_days
+    )
     return _list_page(request, listing, "trending")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paperfeed.storage.sqlite.database import sqlite_path
+from paperfeed.storage.sqlite.digests import DigestQueries
 from paperfeed.storage.sqlite.listings import ListingQueries
 from paperfeed.storage.sqlite.papers import PaperQueries
 from paperfeed.storage.sqlite.people import PeopleQueries
@@ -12,5 +13,7 @@ from paperfeed.storage.sqlite.votes import VoteQueries
 __all__ = ["SqliteStore", "sqlite_path"]
 
 
-class SqliteStore(PaperQueries, SearchQueries, ListingQueries, PeopleQueries, VoteQueries):
+class SqliteStore(
+    PaperQueries, SearchQueries, ListingQueries, PeopleQueries, VoteQueries, DigestQueries
+):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""

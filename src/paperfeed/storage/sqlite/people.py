@@ -11,17 +11,17 @@ from paperfeed.storage.base import SubscriberNotFound
 from paperfeed.storage.sqlite.database import Database
 from paperfeed.storage.sqlite.rows import parse_datetime
 
-_SUBSCRIBER_COLUMNS = (
+SUBSCRIBER_COLUMNS = (
     "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
     "bounces, session_version, created_at, confirmed_at, timezone"
 )
 
 
-def _stamp(when: datetime) -> str:
+def stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _subscriber(row: sqlite3.Row) -> Subscriber:
+def subscriber_row(row: sqlite3.Row) -> Subscriber:
     requested = json.loads(row["requested"]) if row["requested"] else None
     return Subscriber(
         id=int(row["id"]),
@@ -50,17 +50,17 @@ class PeopleQueries(Database):
 
     def subscriber_by_email(self, email: str) -> Subscriber | None:
         row = self.conn.execute(
-            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = ?", (email,)
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = ?", (email,)
         ).fetchone()
-        return _subscriber(row) if row else None
+        return subscriber_row(row) if row else None
 
     def get_subscriber(self, subscriber_id: int) -> Subscriber:
         row = self.conn.execute(
-            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
         ).fetchone()
         if row is None:
             raise SubscriberNotFound(subscriber_id)
-        return _subscriber(row)
+        return subscriber_row(row)
 
     def create_subscriber(self, email: str, preferences: Preferences, now: datetime) -> Subscriber:
         """A new pending subscriber, or the existing one with that address (unchanged)."""
@@ -69,7 +69,7 @@ class PeopleQueries(Database):
                 "INSERT INTO subscribers (email, frequency, weekdays_only, topics, categories, "
                 "max_papers, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (email) DO NOTHING",
-                (email, *_preference_values(preferences), _stamp(now), _stamp(now)),
+                (email, *_preference_values(preferences), stamp(now), stamp(now)),
             )
         found = self.subscriber_by_email(email)
         if found is None:  # pragma: no cover - the row was just written
@@ -88,8 +88,8 @@ class PeopleQueries(Database):
                     *_preference_values(subscriber.preferences),
                     _requested_json(subscriber.requested),
                     subscriber.session_version,
-                    _stamp(subscriber.confirmed_at) if subscriber.confirmed_at else None,
-                    _stamp(now),
+                    stamp(subscriber.confirmed_at) if subscriber.confirmed_at else None,
+                    stamp(now),
                     subscriber.id,
                 ),
             )
@@ -102,7 +102,7 @@ class PeopleQueries(Database):
             conn.execute(
                 "INSERT INTO consent_log (subscriber_id, at, ip, action, details) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (subscriber_id, _stamp(now), ip, action, details),
+                (subscriber_id, stamp(now), ip, action, details),
             )
 
     def consent_history(self, subscriber_id: int) -> list[tuple[datetime, str | None, str, str]]:
@@ -122,7 +122,7 @@ class PeopleQueries(Database):
             cursor = conn.execute(
                 "INSERT INTO spent_tokens (token, spent_at) VALUES (?, ?) "
                 "ON CONFLICT (token) DO NOTHING",
-                (token, _stamp(now)),
+                (token, stamp(now)),
             )
             return cursor.rowcount == 1
 
@@ -157,8 +157,8 @@ class PeopleQueries(Database):
                     mail.recipient,
                     mail.message_id,
                     mail.data,
-                    _stamp(now),
-                    _stamp(now),
+                    stamp(now),
+                    stamp(now),
                 ),
             )
             return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
@@ -169,15 +169,15 @@ class PeopleQueries(Database):
         Claiming happens in one write transaction, so two senders never take the same message;
         a sender killed mid-send lets go when its lease runs out.
         """
-        stamp = _stamp(now)
+        due = stamp(now)
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT id, kind, recipient, message_id, data, subscriber_id, attempts "
                 "FROM outgoing_mail WHERE (status = 'queued' AND next_attempt_at <= ?) "
                 "OR (status = 'sending' AND lease_until <= ?) ORDER BY id LIMIT ?",
-                (stamp, stamp, limit),
+                (due, due, limit),
             ).fetchall()
-            lease = _stamp(now + timedelta(seconds=lease_s))
+            lease = stamp(now + timedelta(seconds=lease_s))
             conn.executemany(
                 "UPDATE outgoing_mail SET status = 'sending', lease_until = ? WHERE id = ?",
                 [(lease, row["id"]) for row in rows],
@@ -200,7 +200,7 @@ class PeopleQueries(Database):
             conn.execute(
                 "UPDATE outgoing_mail SET status = 'sent', sent_at = ?, lease_until = NULL, "
                 "attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (_stamp(now), mail_id),
+                (stamp(now), mail_id),
             )
 
     def mail_deferred(self, mail_id: int, error: str, retry_at: datetime) -> None:
@@ -209,7 +209,7 @@ class PeopleQueries(Database):
             conn.execute(
                 "UPDATE outgoing_mail SET status = 'queued', lease_until = NULL, "
                 "attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                (error[:500], _stamp(retry_at), mail_id),
+                (error[:500], stamp(retry_at), mail_id),
             )
 
     def mail_dropped(self, mail_id: int, status: str, error: str, now: datetime) -> None:
@@ -228,7 +228,7 @@ class PeopleQueries(Database):
                 "UPDATE subscribers SET bounces = bounces + 1, updated_at = ?, "
                 "status = CASE WHEN bounces + 1 >= ? THEN 'suppressed' ELSE status END "
                 "WHERE id = ?",
-                (_stamp(now), threshold, subscriber_id),
+                (stamp(now), threshold, subscriber_id),
             )
             row = conn.execute(
                 "SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)

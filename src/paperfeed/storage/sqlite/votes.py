@@ -40,15 +40,16 @@ class VoteQueries(Database):
             count_upvotes(conn, [pk])
             return int(conn.execute("SELECT upvotes FROM papers WHERE pk = ?", (pk,)).fetchone()[0])
 
-    def voted(self, subscriber_id: int, pks: Iterable[int]) -> set[int]:
-        """Which of `pks` the subscriber has voted for."""
-        found: set[int] = set()
-        for chunk in chunks(list(pks)):
+    def voted(self, subscriber_id: int, paper_ids: Iterable[str]) -> set[str]:
+        """Which of `paper_ids` the subscriber has voted for."""
+        found: set[str] = set()
+        for chunk in chunks(list(paper_ids)):
             marks = ",".join("?" * len(chunk))
             found.update(
-                int(row[0])
+                row[0]
                 for row in self.conn.execute(
-                    f"SELECT paper_pk FROM votes WHERE subscriber_id = ? AND paper_pk IN ({marks})",
+                    "SELECT p.id FROM votes v JOIN papers p ON p.pk = v.paper_pk "
+                    f"WHERE v.subscriber_id = ? AND p.id IN ({marks})",
                     (subscriber_id, *chunk),
                 )
             )
