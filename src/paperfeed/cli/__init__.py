@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, mail, search, serve
+from paperfeed.cli import catalog, digest, mail, search, serve
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 
@@ -58,5 +58,7 @@ for command in (
     search.model,
     serve.serve,
     mail.mail,
+    digest.digest,
+    digest.worker,
 ):
     cli.add_command(command)

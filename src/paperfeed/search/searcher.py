@@ -37,6 +37,10 @@ class BadQuery(ValueError):
     """A search parameter is out of range (mode, sort, limit, offset)."""
 
 
+# (pk, fused score, keyword rank, vector rank, cosine of query and paper)
+_Ranked = tuple[int, float, int | None, int | None, float | None]
+
+
 @dataclass(frozen=True)
 class Hit:
     """One result: the paper, its fused score and ranks, and where the query matched."""
@@ -48,6 +52,7 @@ class Hit:
     title_spans: tuple[Span, ...] = ()
     abstract_spans: tuple[Span, ...] = ()
     upvotes: int = 0
+    similarity: float | None = None  # cosine of query and paper, when vectors ranked it
 
 
 @dataclass(frozen=True)
@@ -123,26 +128,28 @@ class Searcher:
 
     def _rank(
         self, parsed: ParsedQuery, mode: str, filters: SearchFilters, depth: int
-    ) -> list[tuple[int, float, int | None, int | None]]:
-        """(pk, score, keyword rank, vector rank), best first."""
+    ) -> list[_Ranked]:
+        """(pk, score, keyword rank, vector rank, cosine), best first."""
         keyword = self.keyword.search(parsed, depth, filters) if mode != "vector" else []
         if mode == "keyword" or self.vectors is None or self.embedder is None:
-            return [(pk, score, rank, None) for rank, (pk, score) in enumerate(keyword, 1)]
+            return [(pk, score, rank, None, None) for rank, (pk, score) in enumerate(keyword, 1)]
         allowed = self.keyword.matching_pks(parsed, filters, MAX_CONSTRAINED)
         query_vector = self.embedder.embed([parsed.semantic_text])[0]
         vector = self.vectors.search(query_vector, depth, allowed=allowed)
         if mode == "vector":
-            return [(pk, score, None, rank) for rank, (pk, score) in enumerate(vector, 1)]
+            return [(pk, score, None, rank, score) for rank, (pk, score) in enumerate(vector, 1)]
         keyword_ranks = {pk: rank for rank, (pk, _) in enumerate(keyword, 1)}
         vector_ranks = {pk: rank for rank, (pk, _) in enumerate(vector, 1)}
+        cosines = dict(vector)
         fused = reciprocal_rank_fusion(
             [pk for pk, _ in keyword], [pk for pk, _ in vector], k=self.rrf_k, weights=self.weights
         )
-        return [(pk, score, keyword_ranks.get(pk), vector_ranks.get(pk)) for pk, score in fused]
+        return [
+            (pk, score, keyword_ranks.get(pk), vector_ranks.get(pk), cosines.get(pk))
+            for pk, score in fused
+        ]
 
-    def _sort(
-        self, ranked: list[tuple[int, float, int | None, int | None]], sort: str
-    ) -> list[tuple[int, float, int | None, int | None]]:
+    def _sort(self, ranked: list[_Ranked], sort: str) -> list[_Ranked]:
         pks = [row[0] for row in ranked]
         if sort == "upvotes":
             votes = self.store.upvotes_for(pks)
@@ -152,7 +159,7 @@ class Searcher:
 
     def _hits(
         self,
-        page: Sequence[tuple[int, float, int | None, int | None]],
+        page: Sequence[_Ranked],
         parsed: ParsedQuery | None,
     ) -> list[Hit]:
         pks = [row[0] for row in page]
@@ -160,7 +167,7 @@ class Searcher:
         votes = self.store.upvotes_for(pks)
         highlighter = Highlighter(parsed) if parsed is not None else None
         hits = []
-        for pk, score, keyword_rank, vector_rank in page:
+        for pk, score, keyword_rank, vector_rank, similarity in page:
             paper = papers.get(pk)
             if paper is None:
                 continue  # gone from the store since the index saw it
@@ -173,6 +180,7 @@ class Searcher:
                     title_spans=highlighter.spans(paper.title) if highlighter else (),
                     abstract_spans=highlighter.spans(paper.abstract) if highlighter else (),
                     upvotes=votes.get(pk, 0),
+                    similarity=similarity,
                 )
             )
         return hits
@@ -202,7 +210,7 @@ class Searcher:
             allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
         found = self.vectors.search(vector, limit, allowed=allowed, exclude=pk)
         return self._hits(
-            [(pk_, score, None, rank) for rank, (pk_, score) in enumerate(found, 1)], None
+            [(pk_, score, None, rank, score) for rank, (pk_, score) in enumerate(found, 1)], None
         )
 
 

@@ -1,0 +1,1 @@
+"""The digest: trending papers and topic matches, composed once per subscriber and period."""

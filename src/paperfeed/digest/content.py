@@ -1,0 +1,188 @@
+"""Choose what goes in a digest: the period's trending papers, then each topic's matches.
+
+Trending order: the stored trending rank (local votes and imported Hugging Face upvotes,
+decayed by age). Papers nobody voted for follow in the documented default order: the newest
+listing day first, then papers cross-listed in more categories (of wider interest), then by
+arXiv id. So a fresh instance with no votes still sends each day's papers.
+
+A topic is a hybrid search over the period's papers; a hit counts when its meaning is close
+(cosine >= MIN_SIMILARITY) or every word of the topic occurs in its title, abstract or authors
+(so exact names, "LLaMA" or "Yann LeCun", work as topics). No paper is sent to the same
+subscriber twice, across sections and across digests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from paperfeed.digest.schedule import DigestPeriod
+from paperfeed.models import ListedPaper, Paper, SearchFilters, Subscriber
+from paperfeed.search.searcher import BadQuery, Searcher
+from paperfeed.storage import Store
+
+MIN_SIMILARITY = 0.30  # all-MiniLM-L6-v2 cosine; below it a "match" is mostly noise
+TOPIC_CANDIDATES = 40
+_POOL_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper in a digest and the one line that says why it is there."""
+
+    paper: ListedPaper
+    why: str
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    """What one subscriber gets for one period."""
+
+    subscriber: Subscriber
+    period: DigestPeriod
+    trending: tuple[Entry, ...]
+    topics: tuple[tuple[str, tuple[Entry, ...]], ...]
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [*self.trending, *(e for _, entries in self.topics for e in entries)]
+
+    @property
+    def pks(self) -> tuple[int, ...]:
+        return tuple(e.paper.pk for e in self.entries)
+
+
+class PeriodPapers:
+    """The papers of one period, in trending order, loaded once for every subscriber."""
+
+    def __init__(self, store: Store, since: date, until: date) -> None:
+        ranked = store.trending_papers(since, until, _POOL_LIMIT)
+        voted = [p for p in ranked if p.upvotes > 0]
+        rest = sorted(
+            (p for p in ranked if p.upvotes <= 0),
+            key=lambda p: (
+                -(p.day.toordinal() if p.day else 0),
+                -len(p.paper.categories),
+                p.paper.id,
+            ),
+        )
+        self.ordered: list[ListedPaper] = voted + rest
+        self.by_pk = {p.pk: p for p in self.ordered}
+        self.pk_by_id = {p.paper.id: p.pk for p in self.ordered}
+        self.categories = {p.pk: frozenset(p.paper.categories) for p in self.ordered}
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+
+class TopicMatcher:
+    """Topic -> matching papers of the period, searched once per distinct topic and filter."""
+
+    def __init__(self, searcher: Searcher, period: DigestPeriod, pool: PeriodPapers) -> None:
+        self.searcher = searcher
+        self.period = period
+        self.pool = pool
+        self._cache: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+    def matches(self, topic: str, categories: Sequence[str] = ()) -> list[int]:
+        key = (topic.casefold(), tuple(sorted(categories)))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._search(topic, tuple(categories))
+        return found
+
+    def _search(self, topic: str, categories: tuple[str, ...]) -> list[int]:
+        filters = SearchFilters(
+            categories=categories, since=self.period.since, until=self.period.until
+        )
+        try:
+            results = self.searcher.search(
+                topic, limit=TOPIC_CANDIDATES, filters=filters, highlight=False
+            )
+        except BadQuery:
+            return []
+        by_id = self.pool.pk_by_id
+        words = topic_words(topic)
+        return [
+            by_id[hit.paper.id]
+            for hit in results.hits
+            if hit.paper.id in by_id
+            and (
+                (hit.similarity is not None and hit.similarity >= MIN_SIMILARITY)
+                or (hit.keyword_rank is not None and _mentions(hit.paper, words))
+            )
+        ]
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
+_STOPWORDS = frozenset(["a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the"])
+
+
+def topic_words(topic: str) -> list[str]:
+    """The words of a topic that must all occur (or their plurals) for a keyword match."""
+    return [w for w in re.findall(r"\w+", topic.casefold()) if w not in _STOPWORDS]
+
+
+def _mentions(paper: Paper, words: list[str]) -> bool:
+    text = " ".join((paper.title, paper.abstract, *paper.authors)).casefold()
+    return bool(words) and all(re.search(rf"\b{re.escape(w)}(?:s|es)?\b", text) for w in words)
+
+
+def trending_why(paper: ListedPaper) -> str:
+    if paper.upvotes > 0:
+        return f"trending: {paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}"
+    primary = paper.paper.categories[0] if paper.paper.categories else None
+    return f"new in {primary}" if primary else "new this period"
+
+
+def plan_digest(
+    subscriber: Subscriber,
+    period: DigestPeriod,
+    pool: PeriodPapers,
+    matcher: TopicMatcher,
+    sent_before: set[int],
+    trending_count: int,
+) -> DigestPlan | None:
+    """The digest for `subscriber`, or None when there is nothing new to send."""
+    preferences = subscriber.preferences
+    budget = preferences.max_papers
+    wanted = set(preferences.categories)
+    taken: set[int] = set(sent_before)
+
+    def fits(pk: int) -> bool:
+        return pk not in taken and (not wanted or bool(wanted & pool.categories[pk]))
+
+    trending: list[Entry] = []
+    limit = min(trending_count, budget) if preferences.topics else budget
+    for paper in pool.ordered:
+        if len(trending) >= limit:
+            break
+        if fits(paper.pk):
+            trending.append(Entry(paper, trending_why(paper)))
+            taken.add(paper.pk)
+    remaining = budget - len(trending)
+    sections: list[tuple[str, tuple[Entry, ...]]] = []
+    topics = preferences.topics
+    for index, topic in enumerate(topics):
+        if remaining <= 0:
+            break
+        share = math.ceil(remaining / (len(topics) - index))
+        chosen: list[Entry] = []
+        for pk in matcher.matches(topic, preferences.categories):
+            if len(chosen) >= share:
+                break
+            if fits(pk):
+                chosen.append(Entry(pool.by_pk[pk], f'matches your topic "{topic}"', topic))
+                taken.add(pk)
+        remaining -= len(chosen)
+        if chosen:
+            sections.append((topic, tuple(chosen)))
+    if not trending and not sections:
+        return None
+    return DigestPlan(subscriber, period, tuple(trending), tuple(sections))
