@@ -185,3 +185,43 @@ def test_a_dropped_connection_is_retried_not_bounced(store, mail_settings):
     assert (report.deferred, report.bounced) == (1, 0)
     assert store.mail_status().counts == {"queued": 1}
     assert store.get_subscriber(1).bounces == 0
+
+
+class _SlowOutbox(OutboxTransport):
+    """A transport that takes 60 ms a message and notes, at each send, how much of the
+    message's lease was left (on the sender's clock)."""
+
+    def __init__(self, folder, store) -> None:
+        super().__init__(folder)
+        self.store = store
+        self.started = 0.0
+        self.lease_left: list[float] = []
+
+    def send(self, mail) -> None:
+        import time
+
+        moment = NOW + timedelta(seconds=time.monotonic() - self.started)
+        lease = self.store.conn.execute(
+            "SELECT lease_until FROM outgoing_mail WHERE id = ?", (mail.id,)
+        ).fetchone()[0]
+        until = datetime.fromisoformat(lease.replace("Z", "+00:00"))
+        self.lease_left.append((until - moment).total_seconds())
+        time.sleep(0.06)
+        super().send(mail)
+
+
+def test_a_slow_server_makes_the_sender_give_back_what_its_lease_may_not_cover(
+    store, settings, tmp_path
+):
+    import time
+
+    for n in range(6):
+        _queue(store, settings, f"slow{n}@example.org")
+    transport = _SlowOutbox(tmp_path / "out", store)
+    transport.started = time.monotonic()
+    report = deliver_due(store, transport, NOW, lease_s=0.2)
+    assert report.sent == 6 and store.mail_status().counts == {"sent": 6}
+    # Without giving back the rest of a claim of 6, the 4th would go out after its 0.2 s lease
+    # ran out (when another sender may take it); each was sent with half its lease left.
+    assert len(transport.lease_left) == 6
+    assert min(transport.lease_left) > 0.05, transport.lease_left

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -141,6 +141,19 @@ def trending_why(paper: ListedPaper) -> str:
     return f"new in {primary}" if primary else "new this period"
 
 
+def _take_trending(
+    pool: PeriodPapers, fits: Callable[[int], bool], taken: set[int], limit: int
+) -> list[Entry]:
+    chosen: list[Entry] = []
+    for paper in pool.ordered:
+        if len(chosen) >= limit:
+            break
+        if fits(paper.pk):
+            chosen.append(Entry(paper, trending_why(paper)))
+            taken.add(paper.pk)
+    return chosen
+
+
 def plan_digest(
     subscriber: Subscriber,
     period: DigestPeriod,
@@ -158,17 +171,12 @@ def plan_digest(
     def fits(pk: int) -> bool:
         return pk not in taken and (not wanted or bool(wanted & pool.categories[pk]))
 
-    trending: list[Entry] = []
-    limit = min(trending_count, budget) if preferences.topics else budget
-    for paper in pool.ordered:
-        if len(trending) >= limit:
-            break
-        if fits(paper.pk):
-            trending.append(Entry(paper, trending_why(paper)))
-            taken.add(paper.pk)
+    topics = preferences.topics
+    # With topics, trending takes at most half the mail (and PAPERFEED_DIGEST_TRENDING).
+    limit = min(trending_count, budget - budget // 2) if topics else budget
+    trending = _take_trending(pool, fits, taken, limit)
     remaining = budget - len(trending)
     sections: list[tuple[str, tuple[Entry, ...]]] = []
-    topics = preferences.topics
     for index, topic in enumerate(topics):
         if remaining <= 0:
             break
@@ -183,6 +191,9 @@ def plan_digest(
         remaining -= len(chosen)
         if chosen:
             sections.append((topic, tuple(chosen)))
+    if topics and remaining > 0:
+        # The topics found less than their share: more trending papers fill the mail.
+        trending += _take_trending(pool, fits, taken, remaining)
     if not trending and not sections:
         return None
     return DigestPlan(subscriber, period, tuple(trending), tuple(sections))

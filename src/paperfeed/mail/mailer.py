@@ -235,7 +235,14 @@ def deliver_due(
             )
             if not batch:
                 break
-            for mail in batch:
+            claimed = time.monotonic()
+            for index, mail in enumerate(batch):
+                if time.monotonic() - claimed > lease_s / 2:
+                    # Half the lease is gone (a slow server): give the rest back before
+                    # another sender may take them over, and claim afresh.
+                    store.release_mail([m.id for m in batch[index:]])
+                    batch = batch[:index]
+                    break
                 _deliver_one(store, transport, mail, moment, report)
             handled += len(batch)
     finally:

@@ -9,6 +9,7 @@ has seen and catches up from there, so it can be deleted and rebuilt at any time
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -16,7 +17,8 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -93,6 +95,18 @@ class _State:
     pk: int
 
 
+@contextmanager
+def _folder_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes, on a file beside `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class KeywordIndex:
     """The tantivy index in `path` (or in memory when path is None)."""
 
@@ -108,12 +122,21 @@ class KeywordIndex:
         if self.path is None:
             index = tantivy.Index(self.schema)
         else:
-            state = self._read_raw_state()
-            if self.path.exists() and (state is None or state.get("schema") != SCHEMA_VERSION):
-                # An index of another layout (or a half-made one) is only a cache: start over.
-                shutil.rmtree(self.path)
-            self.path.mkdir(parents=True, exist_ok=True)
-            index = tantivy.Index(self.schema, path=str(self.path))
+            # Two processes may open a new index at once (two `digest send`s, a server and a
+            # worker): one decides, under a lock, whether an old index must go.
+            with _folder_lock(self.path):
+                state = self._read_raw_state()
+                if state is not None and state.get("schema") != SCHEMA_VERSION:
+                    # An index of another layout is only a cache: start over.
+                    shutil.rmtree(self.path)
+                self.path.mkdir(parents=True, exist_ok=True)
+                try:
+                    index = tantivy.Index(self.schema, path=str(self.path))
+                except ValueError:  # "the schema does not match": an old layout too
+                    shutil.rmtree(self.path)
+                    self.path.mkdir(parents=True)
+                    index = tantivy.Index(self.schema, path=str(self.path))
+                # A half-made index (no state yet) is kept: its first sync starts it over.
         index.register_tokenizer(ANALYZER, _ANALYZER)
         return index
 

@@ -7,7 +7,12 @@ from datetime import datetime
 
 from paperfeed.models import DigestRecord, Subscriber
 from paperfeed.storage.sqlite.database import Database, chunks
-from paperfeed.storage.sqlite.people import SUBSCRIBER_COLUMNS, stamp, subscriber_row
+from paperfeed.storage.sqlite.people import (
+    SUBSCRIBER_COLUMNS,
+    queue_stamp,
+    stamp,
+    subscriber_row,
+)
 
 
 class DigestQueries(Database):
@@ -70,7 +75,7 @@ class DigestQueries(Database):
                         mail.recipient,
                         mail.message_id,
                         mail.data,
-                        when,
+                        queue_stamp(now),
                         when,
                     ),
                 ).lastrowid

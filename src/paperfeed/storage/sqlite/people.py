@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from paperfeed.models import MailStatus, OutgoingMail, Preferences, QueuedMail, Subscriber
@@ -15,6 +16,12 @@ SUBSCRIBER_COLUMNS = (
     "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
     "bounces, session_version, created_at, confirmed_at, timezone"
 )
+
+
+def queue_stamp(when: datetime) -> str:
+    """A queue time to the millisecond (leases of a few seconds must not lose a second)."""
+    when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def stamp(when: datetime) -> str:
@@ -157,8 +164,8 @@ class PeopleQueries(Database):
                     mail.recipient,
                     mail.message_id,
                     mail.data,
-                    stamp(now),
-                    stamp(now),
+                    queue_stamp(now),
+                    queue_stamp(now),
                 ),
             )
             return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
@@ -169,7 +176,7 @@ class PeopleQueries(Database):
         Claiming happens in one write transaction, so two senders never take the same message;
         a sender killed mid-send lets go when its lease runs out.
         """
-        due = stamp(now)
+        due = queue_stamp(now)
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT id, kind, recipient, message_id, data, subscriber_id, attempts "
@@ -177,7 +184,7 @@ class PeopleQueries(Database):
                 "OR (status = 'sending' AND lease_until <= ?) ORDER BY id LIMIT ?",
                 (due, due, limit),
             ).fetchall()
-            lease = stamp(now + timedelta(seconds=lease_s))
+            lease = queue_stamp(now + timedelta(seconds=lease_s))
             conn.executemany(
                 "UPDATE outgoing_mail SET status = 'sending', lease_until = ? WHERE id = ?",
                 [(lease, row["id"]) for row in rows],
@@ -195,6 +202,15 @@ class PeopleQueries(Database):
             for row in rows
         ]
 
+    def release_mail(self, mail_ids: Sequence[int]) -> None:
+        """Give claimed messages back to the queue unsent (due at once)."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE outgoing_mail SET status = 'queued', lease_until = NULL "
+                "WHERE id = ? AND status = 'sending'",
+                [(mail_id,) for mail_id in mail_ids],
+            )
+
     def mail_sent(self, mail_id: int, now: datetime) -> None:
         with self._write() as conn:
             conn.execute(
@@ -209,7 +225,7 @@ class PeopleQueries(Database):
             conn.execute(
                 "UPDATE outgoing_mail SET status = 'queued', lease_until = NULL, "
                 "attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                (error[:500], stamp(retry_at), mail_id),
+                (error[:500], queue_stamp(retry_at), mail_id),
             )
 
     def mail_dropped(self, mail_id: int, status: str, error: str, now: datetime) -> None:

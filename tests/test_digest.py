@@ -1,0 +1,226 @@
+"""The digest: schedule, selection, rendering, and sending through a real SMTP server."""
+
+import dataclasses
+import re
+from datetime import UTC, date, datetime
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+
+from conftest import make_paper
+from paperfeed.digest.render import latex_to_text
+from paperfeed.digest.schedule import due_day, period_for
+from paperfeed.digest.send import compose_digests, send_digests
+from paperfeed.mail.messages import ListLinks, assemble
+from paperfeed.models import Featured, Preferences
+
+NOW = datetime(2026, 6, 26, 7, 0, tzinfo=UTC)
+DAY = date(2026, 6, 26)
+
+# (id, title, listed, categories, imported upvotes)
+PAPERS = [
+    ("2606.20001", "Koopman operators for dynamical systems", date(2026, 6, 24), ("math.DS",), 0),
+    ("2606.20002", "Attention is all you need, again", date(2026, 6, 25), ("cs.CL", "cs.LG"), 30),
+    (
+        "2606.20003",
+        "Fast $\\mathcal{O}(n)$ attention with \\emph{sparse} kernels",
+        DAY,
+        ("cs.LG",),
+        12,
+    ),
+    ("2606.20004", "Chaotic dynamical systems and their attractors", DAY, ("math.DS",), 0),
+    ("2606.20005", "Graph neural networks for molecules", DAY, ("cs.LG", "q-bio.BM"), 0),
+    ("2606.20006", "A survey of retrieval augmented generation", DAY, ("cs.CL", "cs.IR"), 0),
+    ("2606.20007", "Vision transformers at scale", DAY, ("cs.CV",), 0),
+    ("2606.20008", "Robot grasping with tactile sensing", DAY, ("cs.RO",), 0),
+    ("2606.19999", "An old paper outside every window", date(2026, 6, 20), ("cs.LG",), 99),
+]
+
+
+@pytest.fixture
+def world(store, mail_settings, tmp_path, fake_embedder):
+    """A catalog of PAPERS, a searcher with the fake embedder, and a helper to subscribe."""
+    from paperfeed.search.keyword import KeywordIndex
+    from paperfeed.search.searcher import Searcher
+    from paperfeed.search.update import update_search
+    from paperfeed.search.vector import VectorIndex
+
+    store.upsert_papers(
+        [
+            make_paper(
+                pid,
+                title=title,
+                abstract=f"{title}. We show that 50% of $\\alpha$-mixing cases improve.",
+                listed=day,
+                categories=cats,
+            )
+            for pid, title, day, cats, _ in PAPERS
+        ]
+    )
+    store.upsert_featured(
+        [Featured(pid, day, "hf-daily", votes) for pid, _, day, _, votes in PAPERS if votes]
+    )
+    searcher = Searcher(
+        store,
+        KeywordIndex(tmp_path / "keyword"),
+        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
+        fake_embedder,
+    )
+    update_search(searcher)
+
+    def subscribe(email, status="active", **preferences):
+        subscriber = store.create_subscriber(email, Preferences(**preferences), NOW)
+        return store.save_subscriber(
+            dataclasses.replace(subscriber, status=status, confirmed_at=NOW), NOW
+        )
+
+    return mail_settings, searcher, subscribe
+
+
+def test_daily_weekly_weekdays_only_and_paused_periods():
+    saturday = date(2026, 6, 27)
+    daily = period_for(Preferences(), DAY)
+    assert (daily.key, daily.since, daily.until) == ("2026-06-26", date(2026, 6, 24), DAY)
+    assert period_for(Preferences(weekdays_only=True), saturday) is None
+    assert period_for(Preferences(weekdays_only=True), DAY).key == "2026-06-26"
+    assert period_for(Preferences(frequency="weekly"), DAY) is None  # a Friday
+    weekly = period_for(Preferences(frequency="weekly"), DAY, "friday")
+    assert (weekly.key, weekly.since) == ("2026-W26", date(2026, 6, 20))
+    assert period_for(Preferences(frequency="paused"), DAY) is None
+
+
+def test_the_digest_day_is_the_subscribers_own_after_the_hour():
+    late = datetime(2026, 6, 26, 23, 30, tzinfo=UTC)
+    assert due_day(Preferences(timezone="Asia/Tokyo"), late, 7) == date(2026, 6, 27)  # 08:30
+    assert due_day(Preferences(timezone="America/New_York"), late, 7) == DAY  # 19:30
+    assert due_day(Preferences(timezone="America/Los_Angeles"), NOW, 7) is None  # 00:00 there
+    assert due_day(Preferences(), NOW, 7) == DAY
+    assert due_day(Preferences(timezone="Not/AZone"), NOW, None) == DAY  # UTC
+
+
+def test_latex_becomes_readable_text():
+    assert latex_to_text("Fast $\\mathcal{O}(n)$ attention") == "Fast 𝒪(n) attention"
+    assert latex_to_text("\\emph{sparse} $\\alpha$-mixing") == "sparse α-mixing"
+    assert latex_to_text("50% of cases, 3\\% of others") == "50% of cases, 3% of others"
+    assert latex_to_text("plain text") == "plain text"
+    assert "$" not in latex_to_text("unbalanced $x^2 math")
+
+
+def test_assembled_messages_parse_as_multipart_with_list_headers(mail_settings):
+    data = assemble(
+        mail_settings,
+        to="ada@example.org",
+        subject="Trending papers — 26 Jun 2026: Über α",
+        text="Hello\n.\nA line that is long " + "x" * 200,
+        html="<p>Héllo</p>",
+        message_id="<digest-1-2026-06-26@papers.example.org>",
+        now=NOW,
+        links=ListLinks("https://p.example/unsubscribe/t", "https://p.example/preferences/t"),
+    )
+    assert b"\r\n" in data and all(byte < 128 for byte in data)
+    message = message_from_bytes(data, policy=default)
+    assert message["Subject"] == "Trending papers — 26 Jun 2026: Über α"
+    assert message["From"] == "Paper Féed <digest@papers.example.org>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    text = message.get_body(("plain",)).get_content()
+    assert text.replace("\r\n", "\n") == "Hello\n.\nA line that is long " + "x" * 200
+    assert message.get_body(("html",)).get_content().strip() == "<p>Héllo</p>"
+    with pytest.raises(ValueError):
+        assemble(
+            mail_settings,
+            to="a@b.org\r\nBcc: x@y.z",
+            subject="s",
+            text="t",
+            html="h",
+            message_id="<m@x>",
+            now=NOW,
+        )
+
+
+def _bodies(message):
+    return (
+        message.get_body(("plain",)).get_content().replace("\r\n", "\n"),
+        message.get_body(("html",)).get_content(),
+    )
+
+
+def test_a_digest_has_trending_then_topics_each_with_a_reason(world, smtp_server):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    subscribe("ada@example.org", topics=("dynamical systems",), max_papers=5)
+    report = send_digests(searcher.store, searcher, settings, NOW, DAY)
+    assert (report.composed, report.saved, report.delivery.sent) == (1, 1, 1)
+    (message,) = inbox.to("ada@example.org")
+    assert message["Subject"] == "Trending papers — 26 Jun 2026: Attention is all you need, again"
+    assert message["Message-ID"] == "<digest-1-2026-06-26@papers.example.org>"
+    assert message["List-Unsubscribe"].startswith("<https://papers.example.org/unsubscribe/")
+    text, html = _bodies(message)
+    # Trending: imported upvotes first, then the day's other papers; then the topic.
+    assert text.index("Attention is all you need") < text.index("Fast 𝒪(n) attention")
+    assert "trending: 30 upvotes" in text and "trending: 12 upvotes" in text
+    topic = text[text.index("== Your topic: dynamical systems ==") :]
+    assert "Koopman operators" in topic and "Chaotic dynamical systems" in topic
+    assert 'matches your topic "dynamical systems"' in topic
+    assert "An old paper" not in text  # outside the period
+    assert "$" not in text and "\\mathcal" not in text and "\\emph" not in html
+    assert "https://papers.example.org/papers/2606.20002" in text
+    assert "https://arxiv.org/pdf/2606.20002" in text
+    assert "Unsubscribe: https://papers.example.org/unsubscribe/" in text
+    assert "<table" in html and 'style="' in html
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert 'href="https://papers.example.org/papers/2606.20004"' in html
+    assert len(html.encode()) < 100_000
+
+
+def test_without_votes_or_topics_a_subscriber_gets_the_days_papers(world, smtp_server, store):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    subscribe("bob@example.org", max_papers=4, categories=("cs.LG", "cs.CV"))
+    send_digests(store, searcher, settings, NOW, DAY)
+    text, _ = _bodies(inbox.to("bob@example.org")[0])
+    titles = re.findall(r"^\d+\. (.+)$", text, flags=re.M)
+    # Voted first; then the documented default: newest day, more categories, then id.
+    assert titles == [
+        "Attention is all you need, again",
+        "Fast 𝒪(n) attention with sparse kernels",
+        "Graph neural networks for molecules",
+        "Vision transformers at scale",
+    ]
+    assert "new in cs.LG" in text
+
+
+def test_never_the_same_paper_twice_and_no_empty_digest(world, smtp_server, store):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    subscribe("cy@example.org", topics=("attention",), max_papers=4)
+    seen: list[str] = []
+    for day in (date(2026, 6, 26), date(2026, 6, 27), date(2026, 6, 28)):
+        now = datetime.combine(day, NOW.timetz())
+        send_digests(store, searcher, settings, now, day)
+    messages = inbox.to("cy@example.org")
+    for message in messages:
+        text, _ = _bodies(message)
+        seen += re.findall(r"^https://papers\.example\.org/papers/(\S+)$", text, flags=re.M)
+    # 24 June's paper left the 3-day window before its turn came; every other paper came once.
+    assert len(seen) == len(set(seen)) == 7
+    assert set(seen) == {pid for pid, *_ in PAPERS} - {"2606.20001", "2606.19999"}
+    assert len(messages) == 2  # the third day had nothing new: no mail
+    again = send_digests(store, searcher, settings, NOW, DAY)
+    assert again.done_before == 1 and again.delivery.sent == 0
+
+
+def test_only_active_subscribers_get_digests_and_dry_runs_send_nothing(world, smtp_server, store):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    subscribe("pending@example.org", status="pending")
+    subscribe("gone@example.org", status="unsubscribed")
+    subscribe("paused@example.org", frequency="paused")
+    subscribe("weekly@example.org", frequency="weekly")  # weekly on Mondays by default
+    subscribe("dan@example.org")
+    dry = compose_digests(store, searcher, settings, NOW, DAY, dry_run=True)
+    assert [p.subscriber.email for p in dry.plans] == ["dan@example.org"]
+    assert store.digested("2026-06-26") == set() and inbox.received == []
+    send_digests(store, searcher, settings, NOW, DAY)
+    assert [r.rcpt_tos for r in inbox.received] == [["dan@example.org"]]
