@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from paperfeed.digest.schedule import DigestPeriod
 from paperfeed.models import ListedPaper, Paper, SearchFilters, Subscriber
-from paperfeed.search.searcher import BadQuery, Searcher
+from paperfeed.search.searcher import Searcher
 from paperfeed.storage import Store
 
 MIN_SIMILARITY = 0.30  # all-MiniLM-L6-v2 cosine; below it a "match" is mostly noise
-TOPIC_CANDIDATES = 40
+TOPIC_CANDIDATES = 60
 _POOL_LIMIT = 50_000
 
 
@@ -75,47 +75,70 @@ class PeriodPapers:
         self.pk_by_id = {p.paper.id: p.pk for p in self.ordered}
         self.categories = {p.pk: frozenset(p.paper.categories) for p in self.ordered}
 
+        self._words: dict[int, frozenset[str]] = {}
+        self._by_categories: dict[frozenset[str], list[ListedPaper]] = {}
+
+    def in_categories(self, categories: frozenset[str]) -> list[ListedPaper]:
+        """The papers in any of `categories`, in trending order (all of them for none)."""
+        if not categories:
+            return self.ordered
+        found = self._by_categories.get(categories)
+        if found is None:
+            found = self._by_categories[categories] = [
+                p for p in self.ordered if categories & self.categories[p.pk]
+            ]
+        return found
+
+    def words(self, pk: int) -> frozenset[str]:
+        found = self._words.get(pk)
+        if found is None:
+            found = self._words[pk] = paper_words(self.by_pk[pk].paper)
+        return found
+
     def __len__(self) -> int:
         return len(self.ordered)
 
 
+def _key(topic: str) -> str:
+    return " ".join(topic.split())
+
+
 class TopicMatcher:
-    """Topic -> matching papers of the period, searched once per distinct topic and filter."""
+    """Topic -> matching papers of the period, searched once per distinct topic (subscribers'
+    categories are applied to the shared answer, so they cost no extra search)."""
 
     def __init__(self, searcher: Searcher, period: DigestPeriod, pool: PeriodPapers) -> None:
         self.searcher = searcher
         self.period = period
         self.pool = pool
-        self._cache: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        self._cache: dict[str, list[int]] = {}
 
-    def matches(self, topic: str, categories: Sequence[str] = ()) -> list[int]:
-        key = (topic.casefold(), tuple(sorted(categories)))
-        found = self._cache.get(key)
-        if found is None:
-            found = self._cache[key] = self._search(topic, tuple(categories))
-        return found
+    def matches(self, topic: str) -> list[int]:
+        """The period's papers matching `topic`, best first."""
+        key = _key(topic)
+        if key not in self._cache:
+            self.prefetch([topic])
+        return self._cache[key]
 
-    def _search(self, topic: str, categories: tuple[str, ...]) -> list[int]:
-        filters = SearchFilters(
-            categories=categories, since=self.period.since, until=self.period.until
-        )
-        try:
-            results = self.searcher.search(
-                topic, limit=TOPIC_CANDIDATES, filters=filters, highlight=False
-            )
-        except BadQuery:
-            return []
-        by_id = self.pool.pk_by_id
-        words = topic_words(topic)
-        return [
-            by_id[hit.paper.id]
-            for hit in results.hits
-            if hit.paper.id in by_id
-            and (
-                (hit.similarity is not None and hit.similarity >= MIN_SIMILARITY)
-                or (hit.keyword_rank is not None and _mentions(hit.paper, words))
-            )
-        ]
+    def prefetch(self, topics: Iterable[str]) -> None:
+        """Search every topic not searched yet, all in one batch (Searcher.rank_many)."""
+        todo = list(dict.fromkeys(_key(t) for t in topics if _key(t) not in self._cache))
+        if not todo:
+            return
+        filters = SearchFilters(since=self.period.since, until=self.period.until)
+        rankings = self.searcher.rank_many(todo, filters, TOPIC_CANDIDATES)
+        by_pk = self.pool.by_pk
+        for topic, ranking in zip(todo, rankings, strict=True):
+            words = topic_words(topic)
+            self._cache[topic] = [
+                pk
+                for pk, _, keyword_rank, _, similarity in ranking
+                if pk in by_pk
+                and (
+                    (similarity is not None and similarity >= MIN_SIMILARITY)
+                    or (keyword_rank is not None and _mentions(self.pool.words(pk), words))
+                )
+            ]
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -129,9 +152,17 @@ def topic_words(topic: str) -> list[str]:
     return [w for w in re.findall(r"\w+", topic.casefold()) if w not in _STOPWORDS]
 
 
-def _mentions(paper: Paper, words: list[str]) -> bool:
+def paper_words(paper: Paper) -> frozenset[str]:
+    """The words of a paper's title, abstract and authors, as topic_words reads them."""
     text = " ".join((paper.title, paper.abstract, *paper.authors)).casefold()
-    return bool(words) and all(re.search(rf"\b{re.escape(w)}(?:s|es)?\b", text) for w in words)
+    return frozenset(re.findall(r"\w+", text))
+
+
+def _mentions(vocabulary: frozenset[str], words: list[str]) -> bool:
+    """Every word occurs (or its plural: "system" matches "systems")."""
+    return bool(words) and all(
+        w in vocabulary or w + "s" in vocabulary or w + "es" in vocabulary for w in words
+    )
 
 
 def trending_why(paper: ListedPaper) -> str:
@@ -142,10 +173,14 @@ def trending_why(paper: ListedPaper) -> str:
 
 
 def _take_trending(
-    pool: PeriodPapers, fits: Callable[[int], bool], taken: set[int], limit: int
+    pool: PeriodPapers,
+    wanted: frozenset[str],
+    fits: Callable[[int], bool],
+    taken: set[int],
+    limit: int,
 ) -> list[Entry]:
     chosen: list[Entry] = []
-    for paper in pool.ordered:
+    for paper in pool.in_categories(wanted):
         if len(chosen) >= limit:
             break
         if fits(paper.pk):
@@ -165,7 +200,7 @@ def plan_digest(
     """The digest for `subscriber`, or None when there is nothing new to send."""
     preferences = subscriber.preferences
     budget = preferences.max_papers
-    wanted = set(preferences.categories)
+    wanted = frozenset(preferences.categories)
     taken: set[int] = set(sent_before)
 
     def fits(pk: int) -> bool:
@@ -174,7 +209,7 @@ def plan_digest(
     topics = preferences.topics
     # With topics, trending takes at most half the mail (and PAPERFEED_DIGEST_TRENDING).
     limit = min(trending_count, budget - budget // 2) if topics else budget
-    trending = _take_trending(pool, fits, taken, limit)
+    trending = _take_trending(pool, wanted, fits, taken, limit)
     remaining = budget - len(trending)
     sections: list[tuple[str, tuple[Entry, ...]]] = []
     for index, topic in enumerate(topics):
@@ -182,7 +217,7 @@ def plan_digest(
             break
         share = math.ceil(remaining / (len(topics) - index))
         chosen: list[Entry] = []
-        for pk in matcher.matches(topic, preferences.categories):
+        for pk in matcher.matches(topic):
             if len(chosen) >= share:
                 break
             if fits(pk):
@@ -193,7 +228,7 @@ def plan_digest(
             sections.append((topic, tuple(chosen)))
     if topics and remaining > 0:
         # The topics found less than their share: more trending papers fill the mail.
-        trending += _take_trending(pool, fits, taken, remaining)
+        trending += _take_trending(pool, wanted, fits, taken, remaining)
     if not trending and not sections:
         return None
     return DigestPlan(subscriber, period, tuple(trending), tuple(sections))

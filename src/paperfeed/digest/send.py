@@ -9,7 +9,10 @@ leaves only that one message to be sent again, with the same Message-ID).
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -38,6 +41,7 @@ class DigestReport:
     done_before: int = 0
     topics_searched: int = 0
     plans: list[DigestPlan] = field(default_factory=list)  # kept only for dry runs
+    seconds: dict[str, float] = field(default_factory=dict)  # where the time went
     delivery: DeliveryReport | None = None
 
     def summary(self) -> str:
@@ -83,30 +87,36 @@ def compose_digests(
 ) -> DigestReport:
     """Compose and queue every due digest not composed before (nothing is saved on a dry run)."""
     report = DigestReport()
-    store.set_trend_half_life(settings.trending_half_life_hours)
-    searcher.refresh()  # topic searches must see the papers ingested since it was opened
-    renderer = DigestRenderer(settings)
-    groups = due_periods(store.active_subscribers(), settings, now, day, respect_hour)
+    clock = _Clock(report.seconds)
+    with clock("prepare"):
+        store.set_trend_half_life(settings.trending_half_life_hours)
+        searcher.refresh()  # topic searches must see the papers ingested since it was opened
+        renderer = DigestRenderer(settings)
+        groups = due_periods(store.active_subscribers(), settings, now, day, respect_hour)
     for period, subscribers in sorted(groups.items(), key=lambda item: item[0].key):
-        done = store.digested(period.key)
-        report.due += len(subscribers)
-        todo = [s for s in subscribers if s.id not in done]
-        report.done_before += len(subscribers) - len(todo)
-        if not todo:
-            continue
-        pool = PeriodPapers(store, period.since, period.until)
-        matcher = TopicMatcher(searcher, period, pool)
-        sent = store.papers_sent(list(pool.by_pk))
+        with clock("prepare"):
+            done = store.digested(period.key)
+            report.due += len(subscribers)
+            todo = [s for s in subscribers if s.id not in done]
+            report.done_before += len(subscribers) - len(todo)
+            if not todo:
+                continue
+            pool = PeriodPapers(store, period.since, period.until)
+            matcher = TopicMatcher(searcher, period, pool)
+            sent = store.papers_sent(list(pool.by_pk))
+        with clock("search topics"):
+            matcher.prefetch(t for s in todo for t in s.preferences.topics)
         records: list[DigestRecord] = []
         for subscriber in todo:
-            plan = plan_digest(
-                subscriber,
-                period,
-                pool,
-                matcher,
-                sent.get(subscriber.id, set()),
-                settings.digest_trending,
-            )
+            with clock("choose papers"):
+                plan = plan_digest(
+                    subscriber,
+                    period,
+                    pool,
+                    matcher,
+                    sent.get(subscriber.id, set()),
+                    settings.digest_trending,
+                )
             if plan is None:
                 report.empty += 1
                 continue
@@ -114,16 +124,34 @@ def compose_digests(
             if dry_run:
                 report.plans.append(plan)
                 continue
-            mail = renderer.message(plan, list_links(settings, subscriber, now), now)
+            with clock("render"):
+                mail = renderer.message(plan, list_links(settings, subscriber, now), now)
             records.append(DigestRecord(subscriber.id, period.key, plan.pks, mail))
             if len(records) >= SAVE_BATCH:
-                report.saved += store.save_digests(records, now)
+                with clock("save"):
+                    report.saved += store.save_digests(records, now)
                 records = []
         if records:
-            report.saved += store.save_digests(records, now)
+            with clock("save"):
+                report.saved += store.save_digests(records, now)
         report.topics_searched += len(matcher)
         log.info("digests for %s: %d papers in the period", period.key, len(pool))
     return report
+
+
+class _Clock:
+    """Adds the time spent in each `with clock(name):` to seconds[name]."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 def send_digests(

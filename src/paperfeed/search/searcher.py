@@ -38,7 +38,7 @@ class BadQuery(ValueError):
 
 
 # (pk, fused score, keyword rank, vector rank, cosine of query and paper)
-_Ranked = tuple[int, float, int | None, int | None, float | None]
+Ranked = tuple[int, float, int | None, int | None, float | None]
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class Searcher:
 
     def _rank(
         self, parsed: ParsedQuery, mode: str, filters: SearchFilters, depth: int
-    ) -> list[_Ranked]:
+    ) -> list[Ranked]:
         """(pk, score, keyword rank, vector rank, cosine), best first."""
         keyword = self.keyword.search(parsed, depth, filters) if mode != "vector" else []
         if mode == "keyword" or self.vectors is None or self.embedder is None:
@@ -138,6 +138,11 @@ class Searcher:
         vector = self.vectors.search(query_vector, depth, allowed=allowed)
         if mode == "vector":
             return [(pk, score, None, rank, score) for rank, (pk, score) in enumerate(vector, 1)]
+        return self._fuse(keyword, vector)
+
+    def _fuse(
+        self, keyword: list[tuple[int, float]], vector: list[tuple[int, float]]
+    ) -> list[Ranked]:
         keyword_ranks = {pk: rank for rank, (pk, _) in enumerate(keyword, 1)}
         vector_ranks = {pk: rank for rank, (pk, _) in enumerate(vector, 1)}
         cosines = dict(vector)
@@ -149,7 +154,31 @@ class Searcher:
             for pk, score in fused
         ]
 
-    def _sort(self, ranked: list[_Ranked], sort: str) -> list[_Ranked]:
+    def rank_many(
+        self, texts: Sequence[str], filters: SearchFilters, depth: int = CANDIDATES
+    ) -> list[list[Ranked]]:
+        """Hybrid rankings of many queries over the papers `filters` keep (the digest's topics
+        over a day's papers): one embedding batch and one matrix product for all of them, and
+        no papers fetched. Each ranking lists (pk, fused score, keyword rank, vector rank,
+        cosine), best first."""
+        parsed = [parse_query(text) for text in texts]
+        vectors: list[list[tuple[int, float]]] = [[] for _ in parsed]
+        allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
+        if self.vectors is not None and self.embedder is not None and allowed is not None:
+            wanted = [i for i, p in enumerate(parsed) if not p.is_empty]
+            if wanted:
+                matrix = self.embedder.embed([parsed[i].semantic_text for i in wanted])
+                for i, found in zip(
+                    wanted, self.vectors.search_many(matrix, depth, allowed), strict=True
+                ):
+                    vectors[i] = found
+        out: list[list[Ranked]] = []
+        for query, vector in zip(parsed, vectors, strict=True):
+            keyword = self.keyword.search(query, depth, filters) if not query.is_empty else []
+            out.append(self._fuse(keyword, vector))
+        return out
+
+    def _sort(self, ranked: list[Ranked], sort: str) -> list[Ranked]:
         pks = [row[0] for row in ranked]
         if sort == "upvotes":
             votes = self.store.upvotes_for(pks)
@@ -159,7 +188,7 @@ class Searcher:
 
     def _hits(
         self,
-        page: Sequence[_Ranked],
+        page: Sequence[Ranked],
         parsed: ParsedQuery | None,
     ) -> list[Hit]:
         pks = [row[0] for row in page]

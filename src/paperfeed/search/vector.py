@@ -162,6 +162,31 @@ class VectorIndex:
             # The filter kept too few of the graph's answers: search exactly instead.
         return self._exact(query, limit, allowed_set, exclude)
 
+    def search_many(
+        self, queries: np.ndarray, limit: int, allowed: Iterable[int]
+    ) -> list[list[tuple[int, float]]]:
+        """search() for many queries over the same `allowed` papers, exactly: their vectors
+        are gathered once and scored in one matrix product (the digest's topics)."""
+        known = self._rows
+        rows = np.fromiter((known[pk] for pk in set(allowed) if pk in known), dtype=np.int64)
+        if rows.size == 0 or limit <= 0:
+            return [[] for _ in range(len(queries))]
+        subset = self._matrix[rows]
+        pks = self._pks[rows]
+        take = min(limit, rows.size)
+        out: list[list[tuple[int, float]]] = []
+        for start in range(0, len(queries), 512):
+            scores = np.asarray(queries[start : start + 512], dtype=np.float32) @ subset.T
+            for row in scores:
+                best = (
+                    np.argpartition(-row, take - 1)[:take]
+                    if take < row.size
+                    else np.arange(row.size)
+                )
+                best = best[np.argsort(-row[best], kind="stable")]
+                out.append([(int(pks[b]), float(row[b])) for b in best])
+        return out
+
     def _exact(
         self, query: np.ndarray, limit: int, allowed: set[int] | None, exclude: int | None
     ) -> list[tuple[int, float]]:

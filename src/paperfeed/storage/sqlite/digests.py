@@ -46,47 +46,58 @@ class DigestQueries(Database):
     def save_digests(self, records: Sequence[DigestRecord], now: datetime) -> int:
         """Save digests with their queued messages; one that exists for its subscriber and
         period already is left as it was. Returns how many were new."""
-        saved = 0
-        when = stamp(now)
+        if not records:
+            return 0
+        when, due = stamp(now), queue_stamp(now)
         with self._write() as conn:
+            existing: set[tuple[int, str]] = set()
+            for period in {r.period for r in records}:
+                ids = [r.subscriber_id for r in records if r.period == period]
+                for chunk in chunks(ids):
+                    marks = ",".join("?" * len(chunk))
+                    existing.update(
+                        (int(row[0]), period)
+                        for row in conn.execute(
+                            "SELECT subscriber_id FROM digests WHERE period = ? "
+                            f"AND subscriber_id IN ({marks})",
+                            (period, *chunk),
+                        )
+                    )
+            new: list[DigestRecord] = []
             for record in records:
-                cursor = conn.execute(
-                    "INSERT INTO digests (subscriber_id, period, message_id, papers, created_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                key = (record.subscriber_id, record.period)
+                if key not in existing:
+                    existing.add(key)
+                    new.append(record)
+            conn.executemany(
+                "INSERT INTO digests (subscriber_id, period, message_id, papers, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (r.subscriber_id, r.period, r.mail.message_id, len(r.paper_pks), when)
+                    for r in new
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO outgoing_mail (dedupe_key, subscriber_id, kind, recipient, "
+                "message_id, data, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dedupe_key) DO NOTHING",
+                [
                     (
-                        record.subscriber_id,
-                        record.period,
-                        record.mail.message_id,
-                        len(record.paper_pks),
-                        when,
-                    ),
-                )
-                if cursor.rowcount != 1:
-                    continue
-                mail = record.mail
-                mail_id = conn.execute(
-                    "INSERT INTO outgoing_mail (dedupe_key, subscriber_id, kind, recipient, "
-                    "message_id, data, next_attempt_at, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-                    (
-                        mail.dedupe_key,
-                        mail.subscriber_id,
-                        mail.kind,
-                        mail.recipient,
-                        mail.message_id,
-                        mail.data,
-                        queue_stamp(now),
-                        when,
-                    ),
-                ).lastrowid
-                conn.execute(
-                    "UPDATE digests SET mail_id = ? WHERE subscriber_id = ? AND period = ?",
-                    (mail_id, record.subscriber_id, record.period),
-                )
-                conn.executemany(
-                    "INSERT INTO digest_papers (subscriber_id, paper_pk, period) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    [(record.subscriber_id, pk, record.period) for pk in record.paper_pks],
-                )
-                saved += 1
-        return saved
+                        r.mail.dedupe_key,
+                        r.mail.subscriber_id,
+                        r.mail.kind,
+                        r.mail.recipient,
+                        r.mail.message_id,
+                        r.mail.data,
+                        due,
+                        due,
+                    )
+                    for r in new
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO digest_papers (subscriber_id, paper_pk, period) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(r.subscriber_id, pk, r.period) for r in new for pk in r.paper_pks],
+            )
+        return len(new)

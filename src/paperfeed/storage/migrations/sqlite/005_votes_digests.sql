@@ -24,8 +24,7 @@ ALTER TABLE subscribers ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 CREATE TABLE digests (
     subscriber_id  INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
     period         TEXT NOT NULL,
-    message_id     TEXT NOT NULL,
-    mail_id        INTEGER,
+    message_id     TEXT NOT NULL,               -- of its queued message (outgoing_mail)
     papers         INTEGER NOT NULL,
     created_at     TEXT NOT NULL,
     PRIMARY KEY (subscriber_id, period)
