@@ -223,7 +223,11 @@ def live_server(tmp_path_factory):
         capture_output=True,
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "paperfeed", "serve", "--port", str(port), "--log-level", "warning"],
+        # --dev: mail goes to the outbox, shown at /outbox (the browser tests sign in there).
+        [
+            *(sys.executable, "-m", "paperfeed", "serve", "--dev", "--port", str(port)),
+            *("--log-level", "warning"),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

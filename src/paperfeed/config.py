@@ -121,7 +121,9 @@ class Settings:
         "The day weekly digests go out (monday ... sunday); they cover the 7 days up to it.",
     )
     digest_trending: int = _setting(
-        5, "At most this many trending papers open each digest; topic matches fill the rest."
+        5,
+        "In a digest with topics, at most this many trending papers (and at most half the "
+        "mail) come before the topic matches.",
     )
     worker_sources: str = _setting(
         "",

@@ -86,3 +86,30 @@ def test_subscribe_from_the_home_page(page):
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
     expect(page.get_by_role("status")).to_contain_text("confirmation link")
+
+
+def test_sign_in_by_mail_and_upvote_without_leaving_the_page(page):
+    page.goto("/signin")
+    page.get_by_label("Email address").fill("voter@example.org")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    page.goto("/outbox")  # the dev server's outbox: the mail that was "sent"
+    page.get_by_role("link", name=re.compile("sign-in link")).first.click()
+    link = page.locator("a[href*='/signin/']").first.get_attribute("href")
+    page.goto(link)
+    page.get_by_role("button", name=re.compile("Sign in")).click()
+    page.goto("/papers/trending")
+    button = page.locator("form.vote button").first
+    count = int(button.locator(".count").inner_text())
+    url = page.url
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator(".count")).to_have_text(str(count + 1))
+    assert page.url == url  # vote.js updated the count in place
+    page.reload()
+    first = page.locator("form.vote button").first
+    expect(first).to_have_attribute("aria-pressed", "true")
+    first.click()  # and take it back
+    expect(first).to_have_attribute("aria-pressed", "false")
+    expect(first.locator(".count")).to_have_text(str(count))
