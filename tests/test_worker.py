@@ -1,0 +1,75 @@
+"""`paperfeed worker --once`: ingest the configured sources, then send the digests that are due
+at the configured hour (here hour 0, so today's is due everywhere)."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+
+from conftest import SECRET
+from paperfeed.models import Preferences
+from paperfeed.storage import open_store
+
+
+def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path):
+    today = datetime.now(UTC).date()
+    source = tmp_path / "today.jsonl"
+    with source.open("w") as handle:
+        for n in range(3):
+            record = {
+                "id": f"2611.{n:05d}",
+                "title": f"A paper listed today, number {n}",
+                "abstract": "About $\\alpha$-stable dynamical systems.",
+                "authors": ["A. Author"],
+                "categories": ["math.DS"],
+                "published": today.isoformat(),
+            }
+            handle.write(json.dumps(record) + "\n")
+    db = tmp_path / "pf.db"
+    store = open_store(f"sqlite:///{db}")
+    now = datetime.now(UTC)
+    for email, preferences in (
+        ("daily@example.org", Preferences(timezone="Pacific/Kiritimati")),  # UTC+14
+        ("paused@example.org", Preferences(frequency="paused")),
+    ):
+        subscriber = store.create_subscriber(email, preferences, now)
+        store.save_subscriber(
+            dataclasses.replace(subscriber, status="active", confirmed_at=now), now
+        )
+    store.close()
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": f"sqlite:///{db}",
+        "PAPERFEED_SECRET_KEY": SECRET,
+        "PAPERFEED_MODEL_DIR": str(tmp_path / "no-model"),
+        "PAPERFEED_WORKER_SOURCES": str(source),
+        "PAPERFEED_DIGEST_HOUR": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "added 3, updated 0, unchanged 0, skipped 0" in done.stdout
+    outbox = sorted((tmp_path / "outbox").glob("*.eml"))
+    messages = [message_from_bytes(p.read_bytes(), policy=default) for p in outbox]
+    if today == datetime.now(UTC).date():  # not run across midnight
+        assert [m["To"] for m in messages] == ["daily@example.org"]
+        text = messages[0].get_body(("plain",)).get_content()
+        assert "A paper listed today, number" in text and "α-stable" in text
+    again = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == len(outbox)  # nothing twice
