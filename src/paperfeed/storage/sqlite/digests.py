@@ -9,7 +9,7 @@ from paperfeed.models import DigestRecord, Subscriber
 from paperfeed.storage.sqlite.database import Database, chunks
 from paperfeed.storage.sqlite.people import (
     SUBSCRIBER_COLUMNS,
-    queue_stamp,
+    insert_mail,
     stamp,
     subscriber_row,
 )
@@ -48,7 +48,7 @@ class DigestQueries(Database):
         period already is left as it was. Returns how many were new."""
         if not records:
             return 0
-        when, due = stamp(now), queue_stamp(now)
+        when = stamp(now)
         with self._write() as conn:
             existing: set[tuple[int, str]] = set()
             for period in {r.period for r in records}:
@@ -77,24 +77,8 @@ class DigestQueries(Database):
                     for r in new
                 ],
             )
-            conn.executemany(
-                "INSERT INTO outgoing_mail (dedupe_key, subscriber_id, kind, recipient, "
-                "message_id, data, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (dedupe_key) DO NOTHING",
-                [
-                    (
-                        r.mail.dedupe_key,
-                        r.mail.subscriber_id,
-                        r.mail.kind,
-                        r.mail.recipient,
-                        r.mail.message_id,
-                        r.mail.data,
-                        due,
-                        due,
-                    )
-                    for r in new
-                ],
-            )
+            for record in new:
+                insert_mail(conn, record.mail, now)
             conn.executemany(
                 "INSERT INTO digest_papers (subscriber_id, paper_pk, period) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",

@@ -50,6 +50,31 @@ def subscriber_row(row: sqlite3.Row) -> Subscriber:
     )
 
 
+def insert_mail(conn: sqlite3.Connection, mail: OutgoingMail, now: datetime) -> int | None:
+    """Queue one message inside the caller's transaction; None if its dedupe key is taken."""
+    cursor = conn.execute(
+        "INSERT INTO outgoing_mail (dedupe_key, subscriber_id, kind, recipient, message_id, "
+        "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (dedupe_key) DO NOTHING",
+        (
+            mail.dedupe_key,
+            mail.subscriber_id,
+            mail.kind,
+            mail.recipient,
+            mail.message_id,
+            queue_stamp(now),
+            queue_stamp(now),
+        ),
+    )
+    if cursor.rowcount != 1 or not cursor.lastrowid:
+        return None
+    conn.execute(
+        "INSERT INTO outgoing_mail_data (mail_id, data) VALUES (?, ?)",
+        (cursor.lastrowid, mail.data),
+    )
+    return int(cursor.lastrowid)
+
+
 class PeopleQueries(Database):
     """Reads and writes for subscriptions, sign-in and mail delivery."""
 
@@ -153,22 +178,7 @@ class PeopleQueries(Database):
     def enqueue_mail(self, mail: OutgoingMail, now: datetime) -> int | None:
         """Queue a message; None when one with the same dedupe key is queued or sent already."""
         with self._write() as conn:
-            cursor = conn.execute(
-                "INSERT INTO outgoing_mail (dedupe_key, subscriber_id, kind, recipient, "
-                "message_id, data, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (dedupe_key) DO NOTHING",
-                (
-                    mail.dedupe_key,
-                    mail.subscriber_id,
-                    mail.kind,
-                    mail.recipient,
-                    mail.message_id,
-                    mail.data,
-                    queue_stamp(now),
-                    queue_stamp(now),
-                ),
-            )
-            return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+            return insert_mail(conn, mail, now)
 
     def claim_mail(self, now: datetime, limit: int, lease_s: float) -> list[QueuedMail]:
         """Take up to `limit` due messages for sending, held for `lease_s` seconds.
@@ -178,17 +188,30 @@ class PeopleQueries(Database):
         """
         due = queue_stamp(now)
         with self._write() as conn:
-            rows = conn.execute(
-                "SELECT id, kind, recipient, message_id, data, subscriber_id, attempts "
-                "FROM outgoing_mail WHERE (status = 'queued' AND next_attempt_at <= ?) "
-                "OR (status = 'sending' AND lease_until <= ?) ORDER BY id LIMIT ?",
-                (due, due, limit),
-            ).fetchall()
+            ids = [
+                int(row[0])
+                for row in conn.execute(
+                    "SELECT id FROM outgoing_mail INDEXED BY outgoing_mail_pending "
+                    "WHERE status IN ('queued', 'sending') AND ("
+                    "(status = 'queued' AND next_attempt_at <= ?) "
+                    "OR (status = 'sending' AND lease_until <= ?)) ORDER BY id LIMIT ?",
+                    (due, due, limit),
+                )
+            ]
+            if not ids:
+                return []
             lease = queue_stamp(now + timedelta(seconds=lease_s))
             conn.executemany(
                 "UPDATE outgoing_mail SET status = 'sending', lease_until = ? WHERE id = ?",
-                [(lease, row["id"]) for row in rows],
+                [(lease, mail_id) for mail_id in ids],
             )
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(
+                "SELECT m.id, m.kind, m.recipient, m.message_id, d.data, m.subscriber_id, "
+                "m.attempts FROM outgoing_mail m JOIN outgoing_mail_data d ON d.mail_id = m.id "
+                f"WHERE m.id IN ({marks}) ORDER BY m.id",
+                ids,
+            ).fetchall()
         return [
             QueuedMail(
                 id=int(row["id"]),
