@@ -14,7 +14,7 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web clean
+.PHONY: run test lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,7 +83,17 @@ bench-latency: $(MODEL)
 bench-web: $(MODEL)
 	$(BIN)/python bench/web_load.py
 
-bench: bench-ingest bench-embed bench-quality bench-latency bench-web
+bench-trending: $(STAMP)
+	$(BIN)/python bench/trending_replay.py
+
+bench-compose: $(MODEL)
+	$(BIN)/python bench/digest_compose.py
+
+bench-deliver: $(STAMP)
+	$(BIN)/python bench/digest_deliver.py
+
+bench: bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose \
+	bench-deliver
 
 clean:
 	rm -rf $(VENV) data build dist src/*.egg-info $(VENDOR)

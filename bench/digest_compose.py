@@ -159,10 +159,13 @@ def main() -> int:
         print(f"  {name:<14} {seconds:6.1f} s")
     with sqlite3.connect(DB) as conn:
         count, size = conn.execute(
-            "SELECT count(*), sum(length(data)) FROM outgoing_mail WHERE kind = 'digest'"
+            "SELECT count(*), sum(length(d.data)) FROM outgoing_mail m JOIN outgoing_mail_data d "
+            "ON d.mail_id = m.id WHERE m.kind = 'digest'"
         ).fetchone()
         papers = conn.execute("SELECT count(*) FROM digest_papers").fetchone()[0]
-        sample = conn.execute("SELECT data FROM outgoing_mail ORDER BY id LIMIT 1").fetchone()[0]
+        sample = conn.execute(
+            "SELECT data FROM outgoing_mail_data ORDER BY mail_id LIMIT 1"
+        ).fetchone()[0]
     message = message_from_bytes(sample, policy=default)
     html = message.get_body(("html",)).get_content()
     print(

@@ -227,3 +227,29 @@ def test_only_active_subscribers_get_digests_and_dry_runs_send_nothing(world, sm
     assert store.digested("2026-06-26") == set() and inbox.received == []
     send_digests(store, searcher, settings, NOW, DAY)
     assert [r.rcpt_tos for r in inbox.received] == [["dan@example.org"]]
+
+
+def test_text_with_non_ascii_goes_8bit_and_is_re_encoded_for_servers_without_8bitmime(
+    mail_settings,
+):
+    from paperfeed.mail.mailer import seven_bit
+
+    data = assemble(
+        mail_settings,
+        to="ada@example.org",
+        subject="s",
+        text="Fast 𝒪(n) attention, α-mixing",
+        html="<p>α</p>",
+        message_id="<m@papers.example.org>",
+        now=NOW,
+    )
+    message = message_from_bytes(data, policy=default)
+    text_part = message.get_body(("plain",))
+    assert text_part["Content-Transfer-Encoding"] == "8bit"
+    assert text_part.get_content().strip() == "Fast 𝒪(n) attention, α-mixing"
+    converted = seven_bit(data)
+    assert converted.isascii()
+    again = message_from_bytes(converted, policy=default)
+    assert again.get_body(("plain",))["Content-Transfer-Encoding"] == "base64"
+    assert again.get_body(("plain",)).get_content().strip() == "Fast 𝒪(n) attention, α-mixing"
+    assert again["Message-ID"] == "<m@papers.example.org>"

@@ -14,6 +14,8 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import SMTP
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -109,8 +111,14 @@ class SmtpTransport:
 
     def send(self, mail: QueuedMail) -> None:
         smtp = self._connection()
+        data, options = mail.data, []
+        if not data.isascii():
+            if smtp.has_extn("8bitmime"):
+                options = ["BODY=8BITMIME"]
+            else:
+                data = seven_bit(data)
         try:
-            refused = smtp.sendmail(self.envelope_from, [mail.recipient], mail.data)
+            refused = smtp.sendmail(self.envelope_from, [mail.recipient], data, options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(mail.recipient, (450, b"refused"))
             raise _failure(code, reply) from exc
@@ -143,6 +151,20 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 self._smtp.close()
             self._smtp = None
+
+
+def seven_bit(data: bytes) -> bytes:
+    """A message with 8bit parts re-encoded as base64, for a server without 8BITMIME (almost
+    none today). A DKIM signature over the old body would no longer verify, so it is dropped."""
+    message = message_from_bytes(data, policy=SMTP)
+    del message["DKIM-Signature"]
+    for part in message.walk():
+        if part.get("Content-Transfer-Encoding", "").lower() == "8bit":
+            content = part.get_content()
+            subtype = part.get_content_subtype()
+            del part["Content-Transfer-Encoding"]
+            part.set_content(content, subtype=subtype, charset="utf-8", cte="base64")
+    return message.as_bytes(policy=SMTP)
 
 
 def _text(reply: bytes | str) -> str:
