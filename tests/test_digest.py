@@ -253,3 +253,23 @@ def test_text_with_non_ascii_goes_8bit_and_is_re_encoded_for_servers_without_8bi
     assert again.get_body(("plain",))["Content-Transfer-Encoding"] == "base64"
     assert again.get_body(("plain",)).get_content().strip() == "Fast 𝒪(n) attention, α-mixing"
     assert again["Message-ID"] == "<m@papers.example.org>"
+
+
+def test_composing_in_two_processes_gives_everyone_one_digest(world, smtp_server, store):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    for n in range(12):
+        subscribe(
+            f"p{n:02d}@example.org", topics=("dynamical systems",) if n % 2 else (), max_papers=3
+        )
+    report = compose_digests(store, searcher, settings, NOW, DAY, processes=2, parallel_min=1)
+    assert (report.composed, report.saved) == (12, 12)
+    assert any("2 processes" in name for name in report.seconds)
+    again = compose_digests(store, searcher, settings, NOW, DAY, processes=2, parallel_min=1)
+    assert (again.done_before, again.saved) == (12, 0)
+    send_digests(store, searcher, settings, NOW, DAY)
+    assert sorted(r.rcpt_tos[0] for r in inbox.received) == [
+        f"p{n:02d}@example.org" for n in range(12)
+    ]
+    topic_mail = inbox.to("p01@example.org")[0].get_body(("plain",)).get_content()
+    assert 'matches your topic "dynamical systems"' in topic_mail

@@ -125,6 +125,11 @@ class Settings:
         "In a digest with topics, at most this many trending papers (and at most half the "
         "mail) come before the topic matches.",
     )
+    digest_processes: int = _setting(
+        0,
+        "Processes that compose digests side by side when thousands are due (0: one per "
+        "core; 1: no forking).",
+    )
     worker_sources: str = _setting(
         "",
         "What `paperfeed worker` ingests each cycle, space-separated: `arxiv` (OAI-PMH harvest "
