@@ -182,7 +182,9 @@ def main() -> int:
     )
     print(f"  sample subject: {message['Subject']}")
     print(
-        f"  peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+        f"  peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+        f"(largest composing process "
+        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB); "
         f"database {DB.stat().st_size / 2**20:.0f} MB"
     )
     if count != report.composed:
