@@ -51,7 +51,7 @@ _LATEX_BITS = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|\\\(.+?\\\)|\\[A-Za-z]+\*?(?:\{
 
 @lru_cache(maxsize=65_536)
 def _latex_bit(bit: str) -> str:
-    from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
     try:
         # A bare % starts a LaTeX comment, but in abstracts it means per cent.
@@ -118,11 +118,12 @@ class DigestRenderer:
     def _render_parts(self, entry: Entry) -> tuple[tuple[str, str], tuple[str, str]]:
         """A paper's block rendered once, cut where each subscriber's reason goes."""
         paper = entry.paper.paper
-        context = {
+        abstract = shorten(latex_to_text(paper.abstract))
+        context: dict[str, object] = {
             "title": self.title(entry),
             "byline": _byline(entry),
             "why": _WHY,
-            "abstract": shorten(latex_to_text(paper.abstract)),
+            "abstract": abstract,
             "page_url": f"{self.base_url}/papers/{paper.id}",
             "abs_url": paper.abs_url,
             "pdf_url": paper.pdf_url,
@@ -130,7 +131,7 @@ class DigestRenderer:
             "site_name": self.settings.site_name,
         }
         html = self._html.render(**context)
-        text = self._text.render(**{**context, "abstract": _wrap(context["abstract"])})
+        text = self._text.render(**{**context, "abstract": _wrap(abstract)})
         html_head, _, html_tail = html.partition(_WHY)
         text_head, _, text_tail = text.partition(_WHY)
         return (html_head, html_tail), (text_head, text_tail)
