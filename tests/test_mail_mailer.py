@@ -225,3 +225,15 @@ def test_a_slow_server_makes_the_sender_give_back_what_its_lease_may_not_cover(
     # ran out (when another sender may take it); each was sent with half its lease left.
     assert len(transport.lease_left) == 6
     assert min(transport.lease_left) > 0.05, transport.lease_left
+
+
+def test_pruning_drops_the_bytes_of_old_sent_mail_only(store, settings, tmp_path):
+    for n in range(3):
+        _queue(store, settings, f"old{n}@example.org")
+    deliver_due(store, OutboxTransport(tmp_path / "out"), NOW, limit=2)
+    waiting = _queue(store, settings, "waiting@example.org")
+    assert store.prune_mail(NOW - timedelta(days=1)) == 0  # nothing that old
+    assert store.prune_mail(NOW + timedelta(days=1)) == 2  # the two sent; queued ones stay
+    assert store.mail_status().counts == {"sent": 2, "queued": 2}
+    report = deliver_due(store, OutboxTransport(tmp_path / "out"), NOW)
+    assert report.sent == 2 and waiting is not None

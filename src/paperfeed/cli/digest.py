@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 
 import click
@@ -81,7 +81,9 @@ def _show_plans(report: DigestReport) -> None:
 def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the jobs on a schedule: ingest (PAPERFEED_WORKER_SOURCES, every
     PAPERFEED_WORKER_INGEST_EVERY_S), trending, and digests at PAPERFEED_DIGEST_HOUR in each
-    subscriber's time zone. Every job is safe to kill and rerun. Stops on SIGTERM or Ctrl-C.
+    subscriber's time zone; once a day it drops the bytes of mail sent more than
+    PAPERFEED_MAIL_KEEP_DAYS ago. Every job is safe to kill and rerun. Stops on SIGTERM or
+    Ctrl-C.
     """
     settings = _settings(ctx)
     store = get_store(ctx)
@@ -93,8 +95,12 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    last_ingest = float("-inf")
+    last_ingest = last_prune = float("-inf")
     while True:
+        if time.monotonic() - last_prune >= 86_400:
+            before = datetime.now(UTC) - timedelta(days=settings.mail_keep_days)
+            click.echo(f"pruned the bytes of {store.prune_mail(before)} sent messages")
+            last_prune = time.monotonic()
         if (
             settings.worker_sources
             and time.monotonic() - last_ingest >= settings.worker_ingest_every_s

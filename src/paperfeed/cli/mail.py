@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -25,6 +25,16 @@ def mail_send(ctx: click.Context, limit: int | None) -> None:
         get_store(ctx), transport_for(settings), datetime.now(UTC), limit, settings.mail_lease_s
     )
     click.echo(report.summary())
+
+
+@mail.command("prune")
+@click.pass_context
+def mail_prune(ctx: click.Context) -> None:
+    """Drop the bytes of mail sent more than PAPERFEED_MAIL_KEEP_DAYS ago (rows stay)."""
+    settings = get_settings(ctx)
+    before = datetime.now(UTC) - timedelta(days=settings.mail_keep_days)
+    dropped = get_store(ctx).prune_mail(before)
+    click.echo(f"dropped the bytes of {dropped} messages sent before {before:%Y-%m-%d %H:%M} UTC")
 
 
 @mail.command("status")

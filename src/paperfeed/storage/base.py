@@ -198,6 +198,10 @@ class Store(Protocol):
 
     def mail_status(self) -> MailStatus: ...
 
+    def prune_mail(self, before: datetime) -> int:
+        """Drop the bytes of messages done with before `before` (their rows stay)."""
+        ...
+
     # -- votes and trending --------------------------------------------------------------
 
     def set_vote(self, subscriber_id: int, pk: int, on: bool, now: datetime) -> int:

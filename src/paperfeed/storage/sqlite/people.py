@@ -274,6 +274,18 @@ class PeopleQueries(Database):
             ).fetchone()
         return bool(row) and row["status"] == "suppressed"
 
+    def prune_mail(self, before: datetime) -> int:
+        """Drop the bytes of messages sent (or bounced, or suppressed) before `before`; their
+        rows stay, for the record. Returns how many were dropped."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM outgoing_mail_data WHERE mail_id IN (SELECT id FROM outgoing_mail "
+                "WHERE status IN ('sent', 'bounced', 'suppressed') AND coalesce(sent_at, "
+                "created_at) < ?)",
+                (queue_stamp(before),),
+            )
+            return cursor.rowcount
+
     def mail_status(self) -> MailStatus:
         status = MailStatus()
         for row in self.conn.execute("SELECT status, count(*) FROM outgoing_mail GROUP BY status"):
