@@ -232,3 +232,48 @@ def test_the_dev_outbox_shows_what_was_sent(store, settings, tmp_path, fake_embe
     plain = dataclasses.replace(settings, secret_key=dev.secret_key)
     with TestClient(build_web_app(store, plain, tmp_path / "b", fake_embedder)) as client:
         assert client.get("/outbox").status_code == 404
+
+
+def test_a_subscription_by_api_with_topics_brings_a_digest_with_those_topics(
+    client, smtp_server, store, mail_settings, tmp_path, fake_embedder
+):
+    from datetime import date
+
+    from paperfeed.digest.send import send_digests
+    from paperfeed.search.keyword import KeywordIndex
+    from paperfeed.search.searcher import Searcher
+    from paperfeed.search.update import update_search
+    from paperfeed.search.vector import VectorIndex
+
+    _, inbox = smtp_server
+    answer = client.post(
+        "/api/subscribe",
+        json={
+            "email": "topical@example.org",
+            "topics": ["dynamical systems"],
+            "frequency": "daily",
+            "max_papers": 2,
+            "timezone": "Europe/Paris",
+        },
+    )
+    assert answer.status_code == 202
+    assert client.post(_link(inbox, "topical@example.org", "confirm")).status_code == 200
+    subscriber = store.subscriber_by_email("topical@example.org")
+    assert subscriber.preferences.topics == ("dynamical systems",)
+    assert subscriber.preferences.timezone == "Europe/Paris"
+    searcher = Searcher(
+        store,
+        KeywordIndex(tmp_path / "digest-keyword"),
+        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
+        fake_embedder,
+    )
+    update_search(searcher)
+    now = datetime(2026, 6, 25, 6, tzinfo=UTC)
+    send_digests(store, searcher, mail_settings, now, date(2026, 6, 25))
+    digest = inbox.to("topical@example.org")[-1]
+    assert digest["Subject"].startswith("Trending papers — 25 Jun 2026: Learning nonlinear")
+    text = digest.get_body(("plain",)).get_content()
+    assert "trending: 12 upvotes" in text
+    assert "== Your topic: dynamical systems ==" in text
+    assert "Koopman operators for dynamical systems" in text
+    assert 'matches your topic "dynamical systems"' in text
