@@ -221,7 +221,7 @@ def test_a_slow_server_makes_the_sender_give_back_what_its_lease_may_not_cover(
     transport.started = time.monotonic()
     report = deliver_due(store, transport, NOW, lease_s=0.4)
     assert report.sent == 6 and store.mail_status().counts == {"sent": 6}
-    # Without giving back the rest of a claim of 6, the 4th would go out after its 0.4 s lease
+    # Without giving back the rest of a claim of 6, the 5th would go out after its 0.4 s lease
     # ran out (when another sender may take it); each was sent with half its lease left.
     assert len(transport.lease_left) == 6
     assert min(transport.lease_left) > 0.1, transport.lease_left
