@@ -104,7 +104,7 @@ def test_killed_senders_deliver_every_digest_once_but_the_one_in_flight(tmp_path
     db = _world(tmp_path, total)
     rng = random.Random(5)
     kills = 0
-    # Kill 1: while composing or just after (no mail out yet); kills 2-4: mid-delivery.
+    # Kill 1: as soon as the digests are saved (no mail out yet); kills 2-4: mid-delivery.
     process = _send(db, controller, tmp_path)
     deadline = time.monotonic() + 60
     while _digests(db) == 0 and time.monotonic() < deadline:
