@@ -237,3 +237,10 @@ def test_pruning_drops_the_bytes_of_old_sent_mail_only(store, settings, tmp_path
     assert store.mail_status().counts == {"sent": 2, "queued": 2}
     report = deliver_due(store, OutboxTransport(tmp_path / "out"), NOW)
     assert report.sent == 2 and waiting is not None
+
+
+def test_a_lease_shorter_than_a_send_still_delivers_everything(store, settings, tmp_path):
+    for n in range(3):
+        _queue(store, settings, f"tiny{n}@example.org")
+    report = deliver_due(store, OutboxTransport(tmp_path / "out"), NOW, lease_s=0)
+    assert report.sent == 3 and store.mail_status().counts == {"sent": 3}

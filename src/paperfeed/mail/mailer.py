@@ -259,9 +259,10 @@ def deliver_due(
                 break
             claimed = time.monotonic()
             for index, mail in enumerate(batch):
-                if time.monotonic() - claimed > lease_s / 2:
+                if index and time.monotonic() - claimed > lease_s / 2:
                     # Half the lease is gone (a slow server): give the rest back before
-                    # another sender may take them over, and claim afresh.
+                    # another sender may take them over, and claim afresh (each claim sends
+                    # at least one, so even a lease shorter than one send makes progress).
                     store.release_mail([m.id for m in batch[index:]])
                     batch = batch[:index]
                     break
