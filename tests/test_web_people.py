@@ -102,6 +102,8 @@ def test_the_api_answers_the_same_whether_or_not_an_address_is_subscribed(
         ({"email": ""}, "please give an email address"),
         ({"email": "a@b.org", "frequency": "hourly"}, "frequency must be one of"),
         ({"email": "a@b.org", "topics": 5}, "topics must be"),
+        ({"email": "a@b.org", "timezone": "Mars/Olympus"}, "time zone must be a name like"),
+        ({"email": "a@b.org", "timezone": "../../etc/passwd"}, "time zone must be a name like"),
     ],
 )
 def test_the_api_refuses_bad_input_with_json_400s(client, smtp_server, payload, message):
