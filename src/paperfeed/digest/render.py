@@ -18,13 +18,15 @@ from markupsafe import escape
 
 from paperfeed.config import Settings
 from paperfeed.digest.content import DigestPlan, Entry
+from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
 from paperfeed.mail.messages import ListLinks, assemble, new_message_id
 from paperfeed.models import OutgoingMail
 
 ABSTRACT_CHARS = 420
 SUBJECT_TITLE_CHARS = 90
 _ENV = Environment(
-    loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+    # Digest templates first, then the mail layout they extend.
+    loader=FileSystemLoader([str(Path(__file__).parent / "templates"), str(MAIL_TEMPLATES)]),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     trim_blocks=True,
