@@ -163,7 +163,7 @@ def test_mail_status_and_send_through_the_outbox(run, settings, tmp_path):
         message_id=new_message_id(settings),
         now=now,
     )
-    store.enqueue_mail(outgoing(settings, message, "notice", None), now)
+    store.enqueue_mail(outgoing(message, "notice", None), now)
     store.close()
     status = run("mail", "status")
     assert status.exit_code == 0, status.output

@@ -30,7 +30,7 @@ def _queue(store, settings, to: str, subject: str = "Hello", subscriber=True):
         message_id=new_message_id(settings),
         now=NOW,
     )
-    return store.enqueue_mail(outgoing(settings, message, "notice", subscriber_id), NOW)
+    return store.enqueue_mail(outgoing(message, "notice", subscriber_id), NOW)
 
 
 def test_messages_arrive_over_one_reused_connection(store, mail_settings, smtp_server):
@@ -82,7 +82,7 @@ def test_5xx_bounces_count_and_three_suppress_the_address(store, mail_settings, 
             message_id=new_message_id(mail_settings),
             now=NOW,
         )
-        store.enqueue_mail(outgoing(mail_settings, message, "notice", subscriber.id), NOW)
+        store.enqueue_mail(outgoing(message, "notice", subscriber.id), NOW)
         deliver_due(store, transport_for(mail_settings), NOW)
     after = store.get_subscriber(subscriber.id)
     assert (after.bounces, after.status) == (3, "suppressed")

@@ -38,9 +38,7 @@ def _message(settings, **changes):
 
 
 def test_a_list_mail_has_both_parts_and_the_rfc_8058_headers(mail_settings):
-    parsed = message_from_bytes(
-        outgoing(mail_settings, _message(mail_settings), "digest", 7).data, policy=default
-    )
+    parsed = message_from_bytes(outgoing(_message(mail_settings), "digest", 7).data, policy=default)
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert parsed["List-Unsubscribe"] == "<https://papers.example.org/unsubscribe/TOKEN>"
@@ -100,7 +98,7 @@ def test_dkim_signature_covers_the_unsubscribe_headers_and_verifies(mail_setting
         dkim_selector="mail2026",
         dkim_key_file=str(tmp_path / "dkim.pem"),
     )
-    data = outgoing(settings, _message(settings), "digest", 7).data
+    data = outgoing(_message(settings), "digest", 7).data
     assert data.startswith(b"DKIM-Signature:")
     signature = data.split(b"\r\n\r\n", 1)[0].decode().split("DKIM-Signature:", 1)[1]
     signed = signature.split(" h=", 1)[1].split(";", 1)[0].replace("\r\n", "").replace(" ", "")

@@ -19,7 +19,7 @@ from markupsafe import escape
 from paperfeed.config import Settings
 from paperfeed.digest.content import DigestPlan, Entry
 from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
-from paperfeed.mail.messages import ListLinks, assemble, new_message_id
+from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing
 from paperfeed.models import OutgoingMail
 
 ABSTRACT_CHARS = 420
@@ -176,25 +176,17 @@ class DigestRenderer:
         html = self._stencil("digest.html", cadence)(sections="".join(html_sections), **values)
         text = self._stencil("digest.txt", cadence)(sections="".join(text_sections), **values)
         key = f"digest-{subscriber.id}-{period.key}"
-        message_id = new_message_id(self.settings, key)
-        data = assemble(
+        message = build_message(
             self.settings,
             to=subscriber.email,
             subject=subject,
             text=text,
             html=html,
-            message_id=message_id,
+            message_id=new_message_id(self.settings, key),
             now=now,
             links=links,
         )
-        return OutgoingMail(
-            kind="digest",
-            recipient=subscriber.email,
-            message_id=message_id,
-            data=data,
-            subscriber_id=subscriber.id,
-            dedupe_key=key,
-        )
+        return outgoing(message, "digest", subscriber.id, dedupe_key=key)
 
     def _stencil(self, name: str, cadence: str = "daily") -> _Stencil:
         """Template `name` rendered once with markers where each digest's own values go."""

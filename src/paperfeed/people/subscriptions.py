@@ -170,7 +170,7 @@ def _queue(
         now=now,
         links=links,
     )
-    store.enqueue_mail(outgoing(settings, message, template, subscriber.id), now)
+    store.enqueue_mail(outgoing(message, template, subscriber.id), now)
 
 
 def request_subscription(
@@ -287,7 +287,7 @@ def request_sign_in(
         message_id=new_message_id(settings),
         now=now,
     )
-    store.enqueue_mail(outgoing(settings, message, "signin", found.id if found else None), now)
+    store.enqueue_mail(outgoing(message, "signin", found.id if found else None), now)
     return "signin" if found else "signin-new"
 
 
