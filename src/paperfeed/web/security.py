@@ -35,17 +35,24 @@ def _secure(settings: Settings) -> bool:
 def current_subscriber(
     request: Request, store: Store, settings: Settings, now: datetime
 ) -> Subscriber | None:
-    """The signed-in account, if the session cookie is valid and current."""
+    """The signed-in account, if the session cookie is valid and current; looked up once per
+    request (a page asks for it in its handler and again in its templates)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
+    known = getattr(request.state, "pf_account", None)
+    if known is not None and known[0] == cookie:
+        return known[1]
+    subscriber: Subscriber | None
     try:
         claims = verify_token(settings.secret_key, cookie, "session", now)
         subscriber = store.get_subscriber(int(claims.subject))
     except (BadToken, SubscriberNotFound, ValueError):
-        return None
-    if claims.version != subscriber.session_version or not subscriber.is_account:
-        return None  # signed out everywhere since, or no longer an account
+        subscriber = None
+    else:
+        if claims.version != subscriber.session_version or not subscriber.is_account:
+            subscriber = None  # signed out everywhere since, or no longer an account
+    request.state.pf_account = (cookie, subscriber)
     return subscriber
 
 
