@@ -136,13 +136,27 @@ WEB_PAPERS = [
 ]
 
 
-def build_web_app(store, settings, tmp_path, fake_embedder):
-    """The real app over `store` (with the WEB_PAPERS catalog) and the fake embedder."""
-    from paperfeed.models import Featured
+def fake_searcher(store, folder, fake_embedder):
+    """A real Searcher over `store` (keyword index in `folder`, vectors in memory) with the
+    fake embedder, caught up with the store."""
     from paperfeed.search.keyword import KeywordIndex
     from paperfeed.search.searcher import Searcher
     from paperfeed.search.update import update_search
     from paperfeed.search.vector import VectorIndex
+
+    searcher = Searcher(
+        store,
+        KeywordIndex(folder),
+        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
+        fake_embedder,
+    )
+    update_search(searcher)
+    return searcher
+
+
+def build_web_app(store, settings, tmp_path, fake_embedder):
+    """The real app over `store` (with the WEB_PAPERS catalog) and the fake embedder."""
+    from paperfeed.models import Featured
     from paperfeed.web.app import create_app
 
     store.upsert_papers(
@@ -164,14 +178,7 @@ def build_web_app(store, settings, tmp_path, fake_embedder):
             Featured("2606.10005", date(2026, 6, 29), "hf-daily", 4, 0, None),
         ]
     )
-    searcher = Searcher(
-        store,
-        KeywordIndex(tmp_path / "keyword"),
-        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
-        fake_embedder,
-    )
-    update_search(searcher)
-    return create_app(settings, store, searcher)
+    return create_app(settings, store, fake_searcher(store, tmp_path / "keyword", fake_embedder))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from email.policy import default
 
 import pytest
 
-from conftest import make_paper
+from conftest import fake_searcher, make_paper
 from paperfeed.digest.render import latex_to_text
 from paperfeed.digest.schedule import due_day, period_for
 from paperfeed.digest.send import compose_digests, send_digests
@@ -41,11 +41,6 @@ PAPERS = [
 @pytest.fixture
 def world(store, mail_settings, tmp_path, fake_embedder):
     """A catalog of PAPERS, a searcher with the fake embedder, and a helper to subscribe."""
-    from paperfeed.search.keyword import KeywordIndex
-    from paperfeed.search.searcher import Searcher
-    from paperfeed.search.update import update_search
-    from paperfeed.search.vector import VectorIndex
-
     store.upsert_papers(
         [
             make_paper(
@@ -61,13 +56,7 @@ def world(store, mail_settings, tmp_path, fake_embedder):
     store.upsert_featured(
         [Featured(pid, day, "hf-daily", votes) for pid, _, day, _, votes in PAPERS if votes]
     )
-    searcher = Searcher(
-        store,
-        KeywordIndex(tmp_path / "keyword"),
-        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
-        fake_embedder,
-    )
-    update_search(searcher)
+    searcher = fake_searcher(store, tmp_path / "keyword", fake_embedder)
 
     def subscribe(email, status="active", **preferences):
         subscriber = store.create_subscriber(email, Preferences(**preferences), NOW)

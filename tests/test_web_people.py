@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import build_web_app
+from conftest import build_web_app, fake_searcher
 from paperfeed.people.subscriptions import list_links
 
 
@@ -242,10 +242,6 @@ def test_a_subscription_by_api_with_topics_brings_a_digest_with_those_topics(
     from datetime import date
 
     from paperfeed.digest.send import send_digests
-    from paperfeed.search.keyword import KeywordIndex
-    from paperfeed.search.searcher import Searcher
-    from paperfeed.search.update import update_search
-    from paperfeed.search.vector import VectorIndex
 
     _, inbox = smtp_server
     answer = client.post(
@@ -263,13 +259,7 @@ def test_a_subscription_by_api_with_topics_brings_a_digest_with_those_topics(
     subscriber = store.subscriber_by_email("topical@example.org")
     assert subscriber.preferences.topics == ("dynamical systems",)
     assert subscriber.preferences.timezone == "Europe/Paris"
-    searcher = Searcher(
-        store,
-        KeywordIndex(tmp_path / "digest-keyword"),
-        VectorIndex(fake_embedder.model_id, fake_embedder.dimensions),
-        fake_embedder,
-    )
-    update_search(searcher)
+    searcher = fake_searcher(store, tmp_path / "digest-keyword", fake_embedder)
     now = datetime(2026, 6, 25, 6, tzinfo=UTC)
     send_digests(store, searcher, mail_settings, now, date(2026, 6, 25))
     digest = inbox.to("topical@example.org")[-1]
