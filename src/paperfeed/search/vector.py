@@ -178,12 +178,7 @@ class VectorIndex:
         for start in range(0, len(queries), 512):
             scores = np.asarray(queries[start : start + 512], dtype=np.float32) @ subset.T
             for row in scores:
-                best = (
-                    np.argpartition(-row, take - 1)[:take]
-                    if take < row.size
-                    else np.arange(row.size)
-                )
-                best = best[np.argsort(-row[best], kind="stable")]
+                best = _top(row, take)
                 out.append([(int(pks[b]), float(row[b])) for b in best])
         return out
 
@@ -213,12 +208,15 @@ class VectorIndex:
                 scores[excluded_row] = -np.inf
             else:
                 scores[rows == excluded_row] = -np.inf
-        take = min(limit, scores.size)
-        if take < scores.size:
-            best = np.argpartition(-scores, take - 1)[:take]
-        else:
-            best = np.arange(scores.size)
-        best = best[np.argsort(-scores[best], kind="stable")]
+        best = _top(scores, min(limit, scores.size))
         best = best[np.isfinite(scores[best])]
         positions = best if rows is None else rows[best]
         return [(int(self._pks[p]), float(s)) for p, s in zip(positions, scores[best], strict=True)]
+
+
+def _top(scores: np.ndarray, take: int) -> np.ndarray:
+    """The positions of the `take` highest scores, highest first (ties in position order)."""
+    best = (
+        np.argpartition(-scores, take - 1)[:take] if take < scores.size else np.arange(scores.size)
+    )
+    return best[np.argsort(-scores[best], kind="stable")]
