@@ -107,8 +107,7 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
         ):
             _ingest(store, settings, searcher)
             last_ingest = time.monotonic()
-        store.set_trend_half_life(settings.trending_half_life_hours)
-        searcher.refresh()
+        # send_digests also catches the search indexes up and applies the trending half-life.
         report = send_digests(store, searcher, settings, datetime.now(UTC), respect_hour=True)
         click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M} digests: {report.summary()}")
         if once or stopping:

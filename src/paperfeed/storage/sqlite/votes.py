@@ -63,9 +63,10 @@ class VoteQueries(Database):
         (or with `force`). Returns how many papers were re-ranked."""
         if hours <= 0:
             raise ValueError("the trending half-life must be positive")
+        if not force and _stored_half_life(self.conn) == hours:
+            return 0  # the usual case, every worker cycle: no write transaction
         with self._write() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'trend_half_life'").fetchone()
-            if row is not None and float(row[0]) == hours and not force:
+            if not force and _stored_half_life(conn) == hours:
                 return 0
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('trend_half_life', ?) "
@@ -108,8 +109,15 @@ def count_upvotes(conn: sqlite3.Connection, pks: Sequence[int]) -> None:
 
 
 def _half_life(conn: sqlite3.Connection) -> float:
+    stored = _stored_half_life(conn)
+    return HALF_LIFE_HOURS if stored is None else stored
+
+
+def _stored_half_life(conn: sqlite3.Connection) -> float | None:
+    """The half-life the stored ranks were made with; None before any (after migration 005,
+    papers with imported votes have no rank until one is set)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'trend_half_life'").fetchone()
-    return float(row[0]) if row else HALF_LIFE_HOURS
+    return float(row[0]) if row else None
 
 
 def _rank(conn: sqlite3.Connection, pks: Sequence[int], half_life: float) -> None:
