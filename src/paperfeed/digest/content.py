@@ -35,7 +35,6 @@ class Entry:
 
     paper: ListedPaper
     why: str
-    topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,7 +220,7 @@ def plan_digest(
             if len(chosen) >= share:
                 break
             if fits(pk):
-                chosen.append(Entry(pool.by_pk[pk], f'matches your topic "{topic}"', topic))
+                chosen.append(Entry(pool.by_pk[pk], f'matches your topic "{topic}"'))
                 taken.add(pk)
         remaining -= len(chosen)
         if chosen:

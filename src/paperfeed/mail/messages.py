@@ -43,9 +43,10 @@ class ListLinks:
     preferences: str
 
 
-def sender(settings: Settings) -> Address:
+@lru_cache(maxsize=16)
+def sender(mail_from: str) -> Address:
     """The From address, parsed from PAPERFEED_MAIL_FROM ("Name <address>")."""
-    name, address = parseaddr(settings.mail_from)
+    name, address = parseaddr(mail_from)
     local, _, domain = address.partition("@")
     return Address(display_name=name, username=local or "paperfeed", domain=domain or "localhost")
 
@@ -54,12 +55,7 @@ def new_message_id(settings: Settings, key: str | None = None) -> str:
     """A Message-ID on our domain: derived from `key` when given (the same message sent twice
     keeps its id, so receivers can drop the copy), random otherwise."""
     local = key if key else secrets.token_hex(16)
-    return f"<{local}@{_domain(settings.mail_from)}>"
-
-
-@lru_cache(maxsize=16)
-def _domain(mail_from: str) -> str:
-    return parseaddr(mail_from)[1].partition("@")[2] or "localhost"
+    return f"<{local}@{sender(settings.mail_from).domain}>"
 
 
 def render(template: str, **context: Any) -> tuple[str, str, str]:
@@ -180,7 +176,7 @@ def assemble(
 def _encoded_from(mail_from: str) -> str:
     """PAPERFEED_MAIL_FROM as a From header value (the email package encodes the name)."""
     message = EmailMessage()
-    message["From"] = sender(Settings(mail_from=mail_from))
+    message["From"] = sender(mail_from)
     return message.as_bytes(policy=SMTP).decode("ascii").split(":", 1)[1].strip()
 
 

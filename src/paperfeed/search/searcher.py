@@ -52,7 +52,6 @@ class Hit:
     title_spans: tuple[Span, ...] = ()
     abstract_spans: tuple[Span, ...] = ()
     upvotes: int = 0
-    similarity: float | None = None  # cosine of query and paper, when vectors ranked it
 
 
 @dataclass(frozen=True)
@@ -196,7 +195,7 @@ class Searcher:
         votes = self.store.upvotes_for(pks)
         highlighter = Highlighter(parsed) if parsed is not None else None
         hits = []
-        for pk, score, keyword_rank, vector_rank, similarity in page:
+        for pk, score, keyword_rank, vector_rank, _ in page:
             paper = papers.get(pk)
             if paper is None:
                 continue  # gone from the store since the index saw it
@@ -209,7 +208,6 @@ class Searcher:
                     title_spans=highlighter.spans(paper.title) if highlighter else (),
                     abstract_spans=highlighter.spans(paper.abstract) if highlighter else (),
                     upvotes=votes.get(pk, 0),
-                    similarity=similarity,
                 )
             )
         return hits
