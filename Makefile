@@ -1,4 +1,4 @@
-# paperfeed: `make run` serves the bundled sample, `make test` runs every check.
+# paperfeed: `make run` serves the bundled sample, `make test` runs every check (both backends).
 # Both create .venv, install what they need and export the embedding model on first use.
 
 PYTHON ?= python3
@@ -14,18 +14,18 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
+.PHONY: run test test-postgres lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev,postgres]'
 	touch $@
 
 # Build-time tools for the model export. torch goes first, on its own: otherwise
 # sentence-transformers (a dependency of the model's package) pulls a CUDA build of a newer one.
 $(EXPORT_STAMP): $(STAMP)
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[dev,export]'
+	$(PIP) -e '.[dev,postgres,export]'
 	touch $@
 
 $(MODEL): | $(EXPORT_STAMP)
@@ -67,6 +67,11 @@ lint: $(STAMP)
 
 test: lint $(MODEL) $(KATEX) browser
 	$(BIN)/pytest --playwright
+
+# Every store test on SQLite and on PostgreSQL: scripts/with-postgres.sh installs PostgreSQL 15
+# and pgvector when missing, starts a throwaway server on loopback for the run, and stops it.
+test-postgres: lint $(MODEL) $(KATEX)
+	scripts/with-postgres.sh $(BIN)/pytest
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py

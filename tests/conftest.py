@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite store on tmp_path, test settings, paper factories."""
+"""Shared fixtures: a real store on every backend (SQLite on tmp_path, and PostgreSQL when
+PAPERFEED_TEST_POSTGRES_URL names a server), test settings, paper factories."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from paperfeed.config import Settings
 from paperfeed.models import Paper
-from paperfeed.storage import SqliteStore, open_store
+from paperfeed.storage import open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -30,21 +31,102 @@ MODEL_DIR = Path(
 )
 
 
+# A server to test the PostgreSQL backend on (scripts/with-postgres.sh starts one for
+# `make test`); each test gets a database of its own, made from a migrated template.
+POSTGRES_URL = os.environ.get("PAPERFEED_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+def _server_url(database: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(POSTGRES_URL)._replace(path=f"/{database}").geturl()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory) -> str:
+    """The name of a migrated database that each test's database is copied from."""
+    import psycopg
+
+    name = f"paperfeed_template_{os.getpid()}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    open_store(_server_url(name), pool_size=1).close()
+    yield name
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+def new_postgres_database(template: str | None) -> str:
+    """A fresh database on the test server, migrated when copied from `template`; its URL."""
+    import psycopg
+
+    name = f"paperfeed_test_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    return _server_url(name)
+
+
+def drop_postgres_database(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Which backend this test runs on: every test that opens a store runs on each."""
+    return request.param
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for tests: a database in tmp_path and short (but real) waits between requests."""
+def database_url(backend, tmp_path, request) -> str:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'paperfeed.db'}"
+        return
+    # @pytest.mark.blank_database: an empty database, not yet migrated.
+    blank = request.node.get_closest_marker("blank_database") is not None
+    url = new_postgres_database(None if blank else request.getfixturevalue("postgres_template"))
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for tests: a fresh database (files derived from it in tmp_path) and short
+    (but real) waits between requests."""
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'paperfeed.db'}",
+        database_url=database_url,
+        data_dir=str(tmp_path),
         request_delay_s=0.05,
         max_retries=3,
         ingest_batch_size=50,
     )
 
 
+def query_one(store, sql: str, *params: object) -> object:
+    """The first value `sql` (with ? placeholders) reads, straight from the store's database:
+    for tests that look at what no store method shows."""
+    if store.url.startswith("sqlite:"):
+        return store.conn.execute(sql, params).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(store.url) as conn:
+        return conn.execute(sql.replace("?", "%s"), params).fetchone()[0]
+
+
 @pytest.fixture
 def store(settings: Settings):
     store = open_store(settings.database_url)
-    assert isinstance(store, SqliteStore)
     yield store
     store.close()
 

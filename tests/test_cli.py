@@ -13,6 +13,7 @@ def run(settings, tmp_path):
     runner = CliRunner()
     env = {
         "PAPERFEED_DATABASE_URL": settings.database_url,
+        "PAPERFEED_DATA_DIR": settings.data_dir,
         # Catalog commands are tested without a model (keyword search only); see test_cli_search.
         "PAPERFEED_MODEL_DIR": str(tmp_path / "no-model"),
     }
@@ -39,13 +40,11 @@ def test_every_command_has_help(run):
     assert "PAPERFEED_DATABASE_URL" in run("--help").output
 
 
+@pytest.mark.blank_database
 def test_init_creates_the_database_once(run):
     first = run("init")
     assert first.exit_code == 0, first.output
-    assert "applied 001_init.sql, 002_search.sql, 003_listings.sql, 004_people.sql, " in (
-        first.output
-    )
-    assert "005_votes_digests.sql; 0 papers" in first.output
+    assert "applied 001_init.sql" in first.output and "; 0 papers" in first.output
     assert "schema already up to date" in run("init").output
 
 

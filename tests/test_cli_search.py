@@ -14,7 +14,11 @@ def run(settings):
     if not (MODEL_DIR / "manifest.json").exists():
         pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
     runner = CliRunner()
-    env = {"PAPERFEED_DATABASE_URL": settings.database_url, "PAPERFEED_MODEL_DIR": str(MODEL_DIR)}
+    env = {
+        "PAPERFEED_DATABASE_URL": settings.database_url,
+        "PAPERFEED_DATA_DIR": settings.data_dir,
+        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
+    }
 
     def invoke(*args: str):
         return runner.invoke(cli, list(args), env=env)

@@ -118,6 +118,7 @@ def _cli(settings, replay, *args: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "PAPERFEED_DATABASE_URL": settings.database_url,
+        "PAPERFEED_DATA_DIR": settings.data_dir,
         "PAPERFEED_ARXIV_OAI_URL": f"{replay.url}/oai",
         "PAPERFEED_REQUEST_DELAY_S": "0.05",
     }

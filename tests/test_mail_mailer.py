@@ -3,6 +3,7 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from conftest import query_one
 from paperfeed.mail.mailer import (
     OutboxTransport,
     deliver_due,
@@ -201,10 +202,8 @@ class _SlowOutbox(OutboxTransport):
         import time
 
         moment = NOW + timedelta(seconds=time.monotonic() - self.started)
-        lease = self.store.conn.execute(
-            "SELECT lease_until FROM outgoing_mail WHERE id = ?", (mail.id,)
-        ).fetchone()[0]
-        until = datetime.fromisoformat(lease.replace("Z", "+00:00"))
+        lease = query_one(self.store, "SELECT lease_until FROM outgoing_mail WHERE id = ?", mail.id)
+        until = lease if isinstance(lease, datetime) else datetime.fromisoformat(lease)
         self.lease_left.append((until - moment).total_seconds())
         time.sleep(0.12)
         super().send(mail)

@@ -1,4 +1,5 @@
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -145,5 +146,19 @@ def test_without_a_model_search_falls_back_to_keywords(store, tmp_path):
     assert plain.similar("2606.00002", 2)[0].paper.id in {"2606.00001", "2606.00004"}
 
 
-def test_indexes_live_beside_a_sqlite_database(settings, tmp_path):
-    assert index_dir(settings) == tmp_path / "paperfeed.search"
+def test_derived_files_follow_one_rule_on_every_backend(tmp_path):
+    from paperfeed.config import Settings
+    from paperfeed.mail.mailer import outbox_dir
+    from paperfeed.people.secret_key import key_file
+
+    beside = Settings(database_url=f"sqlite:///{tmp_path / 'pf.db'}")
+    assert index_dir(beside) == tmp_path / "pf.search"
+    assert outbox_dir(beside) == tmp_path / "outbox"
+    assert key_file(beside) == tmp_path / "secret.key"
+    remote = Settings(database_url="postgresql://pf:secret@db.internal:5432/papers")
+    assert index_dir(remote) == Path("data/papers.search")
+    assert outbox_dir(remote) == Path("data/outbox")
+    chosen = Settings(database_url=remote.database_url, data_dir=str(tmp_path / "node"))
+    assert index_dir(chosen) == tmp_path / "node" / "papers.search"
+    assert key_file(chosen) == tmp_path / "node" / "secret.key"
+    assert index_dir(Settings(database_url="sqlite:///:memory:")) is None

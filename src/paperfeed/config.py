@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from paperfeed.storage.urls import is_postgres, sqlite_path
 
 ENV_PREFIX = "PAPERFEED_"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,8 +28,18 @@ class Settings:
 
     database_url: str = _setting(
         "sqlite:///data/paperfeed.db",
-        "Where the catalog lives: sqlite:///relative.db, sqlite:////absolute.db "
-        "(postgresql:// comes later).",
+        "Where the catalog lives: sqlite:///relative.db, sqlite:////absolute.db, or "
+        "postgresql://user:password@host:5432/dbname.",
+    )
+    database_pool_size: int = _setting(
+        10,
+        "PostgreSQL: connections each process keeps open at most (web threads, workers and "
+        "sender share them).",
+    )
+    data_dir: str = _setting(
+        "",
+        "Folder of the files derived from the database (search indexes, mail outbox, a made "
+        "secret key); empty: beside a SQLite database, else ./data. Each web node keeps its own.",
     )
     arxiv_oai_url: str = _setting(
         "https://oaipmh.arxiv.org/oai", "arXiv's OAI-PMH endpoint, used by `harvest arxiv`."
@@ -68,7 +81,7 @@ class Settings:
         "Where mail goes: smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465. "
         "Empty: messages are written as .eml files to the outbox folder.",
     )
-    outbox_dir: str = _setting("", "The outbox folder; empty: beside the database (data/outbox).")
+    outbox_dir: str = _setting("", "The outbox folder; empty: outbox/ in the data folder.")
     mail_from: str = _setting(
         "paperfeed <paperfeed@localhost>", "The From of every message: Name <address>."
     )
@@ -87,7 +100,7 @@ class Settings:
     index_dir: str = _setting(
         "",
         "Folder of the search indexes (rebuilt from the database when missing); "
-        "empty: beside a SQLite database, e.g. data/paperfeed.search/.",
+        "empty: <database name>.search/ in the data folder, e.g. data/paperfeed.search/.",
     )
     model_dir: str = _setting(
         "data/models/all-minilm-l6-v2",
@@ -151,6 +164,18 @@ class Settings:
         return f"paperfeed/0.1 (+https://github.com/paperfeed/paperfeed{contact})"
 
 
+def files_dir(settings: Settings) -> Path:
+    """Where files derived from the database live, one rule for every backend:
+    PAPERFEED_DATA_DIR, else the SQLite file's folder, else ./data."""
+    if settings.data_dir:
+        return Path(settings.data_dir)
+    if not is_postgres(settings.database_url):
+        path = sqlite_path(settings.database_url)
+        if path is not None:
+            return path.parent
+    return Path("data")
+
+
 def setting_help() -> dict[str, tuple[str, Any, str]]:
     """Map each environment variable to (field name, default, help), for docs and `--help`."""
     return {
@@ -185,7 +210,7 @@ def _validate(settings: Settings) -> None:
     if not settings.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ConfigError(
             f"PAPERFEED_DATABASE_URL: unsupported URL {settings.database_url!r}; "
-            "use sqlite:///path.db"
+            "use sqlite:///path.db or postgresql://user:password@host:5432/dbname"
         )
     if not settings.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}BASE_URL must start with http:// or https://")
@@ -227,6 +252,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}SMTP_URL must start with smtp:// or smtps://")
     for name in (
         "ingest_batch_size",
+        "database_pool_size",
         "embedding_max_tokens",
         "embedding_batch_size",
         "address_limit_per_hour",

@@ -28,7 +28,9 @@ def init(ctx: click.Context) -> None:
     """Create the database (or bring its schema up to date)."""
     settings = get_settings(ctx)
     try:
-        store = open_store(settings.database_url, migrate=False)
+        store = open_store(
+            settings.database_url, migrate=False, pool_size=settings.database_pool_size
+        )
         applied = store.migrate()
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None

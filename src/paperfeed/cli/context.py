@@ -23,7 +23,9 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings.database_url)
+            self._store = open_store(
+                self.settings.database_url, pool_size=self.settings.database_pool_size
+            )
         return self._store
 
     def close(self) -> None:

@@ -215,7 +215,9 @@ class _Shard:
 
     def _child(self, shard: list[Subscriber], sender: Connection) -> None:
         try:
-            store = open_store(self.settings.database_url)
+            store = open_store(
+                self.settings.database_url, pool_size=self.settings.database_pool_size
+            )
             try:
                 sender.send(("ok", self.run(store, shard)))
             finally:

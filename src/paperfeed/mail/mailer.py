@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from paperfeed.config import Settings
+from paperfeed.config import Settings, files_dir
 from paperfeed.models import QueuedMail
 from paperfeed.storage import Store, SubscriberNotFound
-from paperfeed.storage.sqlite import sqlite_path
 
 log = logging.getLogger("paperfeed.mail")
 
@@ -198,13 +197,10 @@ class OutboxTransport:
 
 
 def outbox_dir(settings: Settings) -> Path:
-    """PAPERFEED_OUTBOX_DIR, or `outbox/` beside a SQLite database."""
+    """PAPERFEED_OUTBOX_DIR, else outbox/ in the data folder (config.files_dir)."""
     if settings.outbox_dir:
         return Path(settings.outbox_dir)
-    path = (
-        sqlite_path(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    )
-    return (path.parent if path else Path("data")) / "outbox"
+    return files_dir(settings) / "outbox"
 
 
 def transport_for(settings: Settings) -> Transport:

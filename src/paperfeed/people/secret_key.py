@@ -7,18 +7,15 @@ import os
 import secrets
 from pathlib import Path
 
-from paperfeed.config import Settings
-from paperfeed.storage.sqlite import sqlite_path
+from paperfeed.config import Settings, files_dir
 
 KEY_FILE = "secret.key"
 
 
 def key_file(settings: Settings) -> Path:
-    """Where a generated key is kept: beside a SQLite database, else in data/."""
-    path = (
-        sqlite_path(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    )
-    return (path.parent if path else Path("data")) / KEY_FILE
+    """Where a generated key is kept: in the data folder (config.files_dir). Several web
+    nodes must share one key: set PAPERFEED_SECRET_KEY on every one instead."""
+    return files_dir(settings) / KEY_FILE
 
 
 def ensure_secret_key(settings: Settings) -> Settings:

@@ -187,6 +187,18 @@ def request_subscription(
     email = normalise_address(address)
     if not _check_rate(store, settings, "subscribe", ip, email, now):
         return "limited"
+    with store.transaction():
+        return _request_subscription(store, settings, email, preferences, ip, now)
+
+
+def _request_subscription(
+    store: Store,
+    settings: Settings,
+    email: str,
+    preferences: Preferences,
+    ip: str | None,
+    now: datetime,
+) -> str:
     found = store.subscriber_by_email(email)
     if found is not None and found.status == "suppressed":
         return "suppressed"
@@ -240,6 +252,13 @@ def confirm_subscription(
     store: Store, settings: Settings, token: str, ip: str | None, now: datetime
 ) -> Subscriber:
     """Use a confirmation link: the subscription starts and consent is recorded."""
+    with store.transaction():
+        return _confirm(store, settings, token, ip, now)
+
+
+def _confirm(
+    store: Store, settings: Settings, token: str, ip: str | None, now: datetime
+) -> Subscriber:
     subscriber = store.get_subscriber(int(_spend(store, settings, token, "confirm", now)))
     if subscriber.status == "suppressed":
         raise BadToken("mail to this address bounced too often; it cannot be subscribed")
@@ -295,7 +314,11 @@ def complete_sign_in(
     store: Store, settings: Settings, token: str, ip: str | None, now: datetime
 ) -> Subscriber:
     """Use a sign-in link; a new address becomes an account with no digest until chosen."""
-    email = _spend(store, settings, token, "signin", now)
+    with store.transaction():
+        return _sign_in(store, _spend(store, settings, token, "signin", now), ip, now)
+
+
+def _sign_in(store: Store, email: str, ip: str | None, now: datetime) -> Subscriber:
     subscriber = store.subscriber_by_email(email)
     if subscriber is None:
         subscriber = store.create_subscriber(email, Preferences(frequency="paused"), now)
@@ -338,8 +361,9 @@ def stop_mail(store: Store, subscriber: Subscriber, ip: str | None, now: datetim
     """Unsubscribe `subscriber` (signed in, or through a link)."""
     if subscriber.status in ("unsubscribed", "suppressed"):
         return subscriber
-    subscriber = store.save_subscriber(replace(subscriber, status="unsubscribed"), now)
-    store.log_consent(subscriber.id, now, ip, "unsubscribed", "no more email")
+    with store.transaction():
+        subscriber = store.save_subscriber(replace(subscriber, status="unsubscribed"), now)
+        store.log_consent(subscriber.id, now, ip, "unsubscribed", "no more email")
     return subscriber
 
 
@@ -351,6 +375,9 @@ def save_preferences(
     status = subscriber.status
     if preferences.frequency != "paused" and subscriber.confirmed_at and status != "suppressed":
         status = "active"
-    saved = store.save_subscriber(replace(subscriber, preferences=preferences, status=status), now)
-    store.log_consent(saved.id, now, ip, "preferences", describe(preferences))
+    with store.transaction():
+        saved = store.save_subscriber(
+            replace(subscriber, preferences=preferences, status=status), now
+        )
+        store.log_consent(saved.id, now, ip, "preferences", describe(preferences))
     return saved

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperfeed.config import Settings
+from paperfeed.config import Settings, files_dir
 from paperfeed.embeddings import Embedder, EmbedderUnavailable, load_embedder
 from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.fusion import reciprocal_rank_fusion
@@ -17,7 +17,7 @@ from paperfeed.search.keyword import KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.vector import VectorIndex
 from paperfeed.storage import PaperNotFound, Store
-from paperfeed.storage.sqlite import sqlite_path
+from paperfeed.storage.urls import database_name
 
 log = logging.getLogger("paperfeed.search")
 
@@ -260,13 +260,12 @@ def _day_key(paper: Paper | None) -> str:
 
 
 def index_dir(settings: Settings) -> Path | None:
-    """Where the search indexes live: PAPERFEED_INDEX_DIR, or beside a SQLite database."""
+    """Where the search indexes live: PAPERFEED_INDEX_DIR, else <database name>.search/ in
+    the data folder (config.files_dir); None (in memory) for an in-memory database."""
     if settings.index_dir:
         return Path(settings.index_dir)
-    if settings.database_url.startswith("sqlite:"):
-        path = sqlite_path(settings.database_url)
-        return None if path is None else path.with_name(path.stem + ".search")
-    return Path("data/search")
+    name = database_name(settings.database_url)
+    return None if name is None else files_dir(settings) / f"{name}.search"
 
 
 def open_searcher(

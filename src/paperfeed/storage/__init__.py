@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from paperfeed.storage.base import PaperNotFound, StorageError, Store, SubscriberNotFound
-from paperfeed.storage.sqlite import SqliteStore, sqlite_path
+from paperfeed.storage.base import Store
+from paperfeed.storage.errors import PaperNotFound, StorageError, SubscriberNotFound
+from paperfeed.storage.sqlite import SqliteStore
+from paperfeed.storage.urls import is_postgres, sqlite_path
 
 __all__ = [
     "PaperNotFound",
@@ -15,12 +17,18 @@ __all__ = [
 ]
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Open (and by default migrate) the store for `url`: sqlite:///relative.db or sqlite:////abs.db."""
+def open_store(url: str, *, migrate: bool = True, pool_size: int = 10) -> Store:
+    """Open (and by default migrate) the store for `url`: sqlite:///relative.db,
+    sqlite:////abs.db, or postgresql://user:password@host:5432/dbname (with a pool of at most
+    `pool_size` connections)."""
+    store: Store
     if url.startswith("sqlite:"):
         store = SqliteStore(sqlite_path(url))
-    elif url.startswith(("postgresql:", "postgres:")):
-        raise StorageError("PostgreSQL support is not built yet; use a sqlite:/// URL")
+    elif is_postgres(url):
+        # Imported here: psycopg is an optional extra.
+        from paperfeed.storage.postgres import PostgresStore
+
+        store = PostgresStore(url, pool_size=pool_size)
     else:
         raise StorageError(f"unsupported database URL {url!r}")
     if migrate:

@@ -1,8 +1,21 @@
-"""The storage interface every backend implements, and the errors it raises."""
+"""The storage contract every backend honours (by domain), and the errors it raises.
+
+Each consumer depends on the narrowest protocol it uses (listings on Listings, the mailer on
+MailQueue and People, ...); `Store` is all of them, which is what open_store returns.
+
+Units of work: every method is atomic on its own. An operation that spans several writes runs
+them inside `with store.transaction():`, on one thread: every call on that thread joins it,
+reads included, and it commits at the end of the block or rolls back on an exception.
+Nested `transaction()` blocks join the outer one.
+
+Derived files (search indexes, the mail outbox, a generated secret key) never live in the
+database: config.files_dir(settings) says where, one rule for every backend.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -21,35 +34,15 @@ from paperfeed.models import (
     Subscriber,
     UpsertCounts,
 )
+from paperfeed.storage.errors import (  # noqa: F401 - re-exported
+    PaperNotFound,
+    StorageError,
+    SubscriberNotFound,
+)
 
 
-class StorageError(Exception):
-    """The database cannot be used (bad URL, unreadable file, failed migration)."""
-
-
-class PaperNotFound(LookupError):
-    """No paper has the requested id."""
-
-    def __init__(self, paper_id: str) -> None:
-        super().__init__(f"no paper with id {paper_id!r}")
-        self.paper_id = paper_id
-
-
-class SubscriberNotFound(LookupError):
-    """No subscriber has that id or address."""
-
-    def __init__(self, key: object) -> None:
-        super().__init__(f"no subscriber {key!r}")
-
-
-class Store(Protocol):
-    """All reads and writes of paperfeed's data; only implementations of this write SQL."""
-
-    def migrate(self) -> list[str]:
-        """Apply pending schema migrations; return the names applied (none when up to date)."""
-        ...
-
-    def close(self) -> None: ...
+class Catalog(Protocol):
+    """The papers themselves and the days they were featured."""
 
     def upsert_papers(self, papers: Sequence[Paper]) -> UpsertCounts:
         """Insert or merge papers by id in one transaction (see merge.merge_paper)."""
@@ -79,9 +72,35 @@ class Store(Protocol):
 
     def catalog_stats(self) -> CatalogStats: ...
 
+    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]: ...
+
+    def pks_for_ids(self, paper_ids: Iterable[str]) -> dict[str, int]: ...
+
+    def filtered_pks(self, filters: SearchFilters) -> list[int]:
+        """Every pk whose paper passes `filters`."""
+        ...
+
+
+class Harvests(Protocol):
+    """Where each resumable harvest stands."""
+
     def get_harvest_state(self, key: str) -> HarvestState | None: ...
 
     def save_harvest_state(self, state: HarvestState) -> None: ...
+
+
+class ChangeFeed(Protocol):
+    """What the search indexes follow to catch up with the catalog.
+
+    The contract: a reader that asks for everything after the last (rev, pk) it was given, and
+    keeps asking, sees every committed change, whatever order transactions commit in. A
+    transaction that took its revision first and commits last is not skipped: a backend with
+    concurrent writers hands a change out only once no transaction that could still commit an
+    earlier revision is open (PostgreSQL: revisions are transaction ids, served below the
+    oldest transaction still running); SQLite serialises writers, so revisions commit in order.
+    Each paper (or vector) appears with its latest revision only: a reader sees its newest
+    state, not every step.
+    """
 
     def instance_id(self) -> str:
         """A random id made with the database; an index built from another database differs."""
@@ -91,13 +110,15 @@ class Store(Protocol):
         """(rev, pk, paper) of papers written after `after` = (rev, pk), in that order."""
         ...
 
-    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]: ...
-
-    def pks_for_ids(self, paper_ids: Iterable[str]) -> dict[str, int]: ...
-
-    def filtered_pks(self, filters: SearchFilters) -> list[int]:
-        """Every pk whose paper passes `filters`."""
+    def embeddings_since(
+        self, model: str, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, int, bytes]]:
+        """(rev, pk, float16 vector) stored after `after` = (rev, pk), in that order."""
         ...
+
+
+class Embeddings(Protocol):
+    """Vectors of the papers' text, by model."""
 
     def papers_to_embed(
         self, model: str, after_pk: int, limit: int
@@ -111,13 +132,11 @@ class Store(Protocol):
         """Store (pk, paper rev, content hash, float16 vector or None if unchanged) rows."""
         ...
 
-    def embeddings_since(
-        self, model: str, after: tuple[int, int], limit: int
-    ) -> list[tuple[int, int, bytes]]:
-        """(rev, pk, float16 vector) stored after `after` = (rev, pk), in that order."""
-        ...
-
     def count_embeddings(self, model: str) -> int: ...
+
+
+class Listings(Protocol):
+    """The lists readers browse: a range of days, newest first, trending."""
 
     def listed_papers(
         self, since: date, until: date, order: str = "upvotes", limit: int = 50, offset: int = 0
@@ -144,7 +163,15 @@ class Store(Protocol):
         """Newest day first, after the (day, pk) cursor when given."""
         ...
 
-    # -- people and mail -----------------------------------------------------------------
+    def trending_papers(
+        self, since: date, until: date, limit: int, offset: int = 0
+    ) -> list[ListedPaper]:
+        """Papers of days [since, until] by stored trending rank, then newest."""
+        ...
+
+
+class People(Protocol):
+    """Subscribers, consent, single-use tokens and rate limits."""
 
     def subscriber_by_email(self, email: str) -> Subscriber | None: ...
 
@@ -174,6 +201,10 @@ class Store(Protocol):
         """Count an event unless `limit` already fell in the window; False when limited."""
         ...
 
+
+class MailQueue(Protocol):
+    """The outgoing mail queue, shared by every sender."""
+
     def enqueue_mail(self, mail: OutgoingMail, now: datetime) -> int | None:
         """Queue a message; None when its dedupe key was queued before."""
         ...
@@ -202,7 +233,9 @@ class Store(Protocol):
         """Drop the bytes of messages done with before `before` (their rows stay)."""
         ...
 
-    # -- votes and trending --------------------------------------------------------------
+
+class Votes(Protocol):
+    """Local votes and the stored trending rank."""
 
     def set_vote(self, subscriber_id: int, pk: int, on: bool, now: datetime) -> int:
         """Vote for a paper or take the vote back; its new upvote count. PaperNotFound."""
@@ -218,13 +251,9 @@ class Store(Protocol):
         """Rank with this half-life (re-ranking every voted paper when it changes)."""
         ...
 
-    def trending_papers(
-        self, since: date, until: date, limit: int, offset: int = 0
-    ) -> list[ListedPaper]:
-        """Papers of days [since, until] by stored trending rank, then newest."""
-        ...
 
-    # -- digests -------------------------------------------------------------------------
+class Digests(Protocol):
+    """Who is due a digest, what they were sent, and saving composed digests."""
 
     def active_subscribers(self) -> list[Subscriber]:
         """Confirmed subscribers whose digest is not paused."""
@@ -242,3 +271,41 @@ class Store(Protocol):
         """Save digests with their queued mail, skipping any (subscriber, period) saved
         before, all in one transaction; how many were new."""
         ...
+
+
+class Transactions(Protocol):
+    """Units of work and locks for jobs that must not run twice at once."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One unit of work on this thread: every store call inside it joins it."""
+        ...
+
+    def job_lock(self, name: str) -> AbstractContextManager[bool]:
+        """Hold the lock `name` for the block if no other process holds it: the context
+        value says whether it was taken (never waits). Harvests, full re-ranks and prunes run
+        only while holding theirs."""
+        ...
+
+
+class Store(
+    Catalog,
+    Harvests,
+    ChangeFeed,
+    Embeddings,
+    Listings,
+    People,
+    MailQueue,
+    Votes,
+    Digests,
+    Transactions,
+    Protocol,
+):
+    """All of paperfeed's data; only implementations of this write SQL."""
+
+    url: str
+
+    def migrate(self) -> list[str]:
+        """Apply pending schema migrations; return the names applied (none when up to date)."""
+        ...
+
+    def close(self) -> None: ...

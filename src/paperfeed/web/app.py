@@ -56,7 +56,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
-        the_store = store or open_store(settings.database_url)
+        the_store = store or open_store(
+            settings.database_url, pool_size=settings.database_pool_size
+        )
         the_searcher = searcher or open_searcher(settings, the_store)
         await run_in_threadpool(the_searcher.refresh)
         await run_in_threadpool(the_store.set_trend_half_life, settings.trending_half_life_hours)

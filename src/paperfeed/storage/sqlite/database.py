@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -11,23 +13,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from paperfeed.storage.base import StorageError
+from paperfeed.storage.errors import StorageError
+from paperfeed.storage.urls import sqlite_path  # noqa: F401 - re-exported
 
 # SQLite's default limit on host parameters is 32766 since 3.32; stay far below it.
 _CHUNK = 900
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file a sqlite URL names (None for an in-memory database).
-
-    `sqlite:///data/x.db` is relative to the working directory, `sqlite:////srv/x.db` absolute.
-    """
-    if not url.startswith("sqlite:///"):
-        raise StorageError(f"not a sqlite URL: {url!r} (expected sqlite:///path.db)")
-    rest = url[len("sqlite:///") :].split("?", 1)[0]
-    if rest in ("", ":memory:"):
-        return None
-    return Path(rest)
+def _lock_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name)[:64]
 
 
 def now_iso() -> str:
@@ -63,12 +57,14 @@ class Database:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self.url = f"sqlite:///{path}" if path is not None else "sqlite:///:memory:"
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._memory_conn: sqlite3.Connection | None = None
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._job_locks: dict[str, bool] = {}
 
     # -- connections and transactions -------------------------------------------------
 
@@ -105,8 +101,14 @@ class Database:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE so two writers queue instead of deadlocking."""
+        """One write transaction; BEGIN IMMEDIATE so two writers queue instead of deadlocking.
+
+        Inside `transaction()` (this thread's connection has one open) it joins that one.
+        """
         conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -114,6 +116,40 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A unit of work: every call on this thread inside the block joins one write
+        transaction (taken at once, so it never has to upgrade a read lock)."""
+        with self._write():
+            yield
+
+    @contextmanager
+    def job_lock(self, name: str) -> Iterator[bool]:
+        """An exclusive lock on a file beside the database, held for the block; the value is
+        False (and the block runs without it) when another process holds it. The operating
+        system lets go when the holder dies."""
+        if self.path is None:
+            with self._lock:
+                held = self._job_locks.get(name, False)
+                self._job_locks[name] = True
+            try:
+                yield not held
+            finally:
+                if not held:
+                    self._job_locks[name] = False
+            return
+        lock_path = self.path.with_name(f"{self.path.name}.{_lock_name(name)}.lock")
+        with open(lock_path, "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._lock:

@@ -50,33 +50,24 @@ class DigestQueries(Database):
             return 0
         when = stamp(now)
         with self._write() as conn:
-            existing: set[tuple[int, str]] = set()
-            for period in {r.period for r in records}:
-                ids = [r.subscriber_id for r in records if r.period == period]
-                for chunk in chunks(ids):
-                    marks = ",".join("?" * len(chunk))
-                    existing.update(
-                        (int(row[0]), period)
-                        for row in conn.execute(
-                            "SELECT subscriber_id FROM digests WHERE period = ? "
-                            f"AND subscriber_id IN ({marks})",
-                            (period, *chunk),
-                        )
-                    )
-            new: list[DigestRecord] = []
-            for record in records:
-                key = (record.subscriber_id, record.period)
-                if key not in existing:
-                    existing.add(key)
-                    new.append(record)
-            conn.executemany(
-                "INSERT INTO digests (subscriber_id, period, message_id, papers, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (r.subscriber_id, r.period, r.mail.message_id, len(r.paper_pks), when)
-                    for r in new
-                ],
-            )
+            # Each insert decides by the primary key whether its digest is new, so two senders
+            # saving the same subscriber and period at once keep one (no check, then write).
+            new = [
+                record
+                for record in records
+                if conn.execute(
+                    "INSERT INTO digests (subscriber_id, period, message_id, papers, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING subscriber_id",
+                    (
+                        record.subscriber_id,
+                        record.period,
+                        record.mail.message_id,
+                        len(record.paper_pks),
+                        when,
+                    ),
+                ).fetchone()
+                is not None
+            ]
             for record in new:
                 insert_mail(conn, record.mail, now)
             conn.executemany(

@@ -9,7 +9,7 @@ from datetime import date
 
 from paperfeed.merge import merge_paper
 from paperfeed.models import CatalogStats, Featured, HarvestState, Paper, UpsertCounts
-from paperfeed.storage.base import PaperNotFound
+from paperfeed.storage.errors import PaperNotFound
 from paperfeed.storage.sqlite.database import Database, chunks, now_iso
 from paperfeed.storage.sqlite.rows import PAPER_COLUMNS, paper_values, parse_date, row_to_paper
 from paperfeed.storage.sqlite.votes import count_upvotes

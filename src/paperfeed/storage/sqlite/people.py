@@ -8,13 +8,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from paperfeed.models import MailStatus, OutgoingMail, Preferences, QueuedMail, Subscriber
-from paperfeed.storage.base import SubscriberNotFound
+from paperfeed.storage.errors import SubscriberNotFound
 from paperfeed.storage.sqlite.database import Database
 from paperfeed.storage.sqlite.rows import parse_datetime
 
 SUBSCRIBER_COLUMNS = (
     "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
     "bounces, session_version, created_at, confirmed_at, timezone"
+)
+
+
+# The bucket's level drains at :rate events a second since its last event; the update (and
+# RETURNING) happens only while one more event fits under the limit.
+RATE_SQL = (
+    "INSERT INTO rate_buckets (bucket, level, at) VALUES (?1, 1, ?2) "
+    "ON CONFLICT (bucket) DO UPDATE SET "
+    "level = max(level - max(excluded.at - at, 0) * ?3, 0) + 1, at = max(excluded.at, at) "
+    "WHERE max(level - max(excluded.at - at, 0) * ?3, 0) + 1 <= ?4 RETURNING level"
 )
 
 
@@ -159,19 +169,16 @@ class PeopleQueries(Database):
             return cursor.rowcount == 1
 
     def take_rate(self, bucket: str, now: datetime, window_s: float, limit: int) -> bool:
-        """Count one event in `bucket`; False (and nothing counted) when `limit` events already
-        fell in the last `window_s` seconds."""
+        """Count one event in `bucket` unless that would pass `limit` events per `window_s`
+        (a leaky bucket: `limit` at once, then one per window/limit); False when limited.
+        One statement decides and counts, so concurrent requests cannot both slip through."""
+        if limit < 1:
+            return False
         moment = now.timestamp()
         with self._write() as conn:
-            conn.execute("DELETE FROM rate_events WHERE at < ?", (moment - 86_400,))
-            used = conn.execute(
-                "SELECT count(*) FROM rate_events WHERE bucket = ? AND at > ?",
-                (bucket, moment - window_s),
-            ).fetchone()[0]
-            if used >= limit:
-                return False
-            conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, moment))
-            return True
+            conn.execute("DELETE FROM rate_buckets WHERE at < ?", (moment - 86_400,))
+            row = conn.execute(RATE_SQL, (bucket, moment, limit / window_s, limit)).fetchone()
+        return row is not None
 
     # -- the outgoing mail queue ---------------------------------------------------------
 

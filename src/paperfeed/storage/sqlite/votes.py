@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from paperfeed.models import ListedPaper
-from paperfeed.storage.base import PaperNotFound
+from paperfeed.storage.errors import PaperNotFound
 from paperfeed.storage.sqlite.database import Database, chunks
 from paperfeed.storage.sqlite.listings import LISTED_COLUMNS, listed_row
 from paperfeed.storage.sqlite.rows import DAY_SQL, iso_datetime, parse_date

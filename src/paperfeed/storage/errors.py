@@ -1,0 +1,22 @@
+"""The errors storage raises, whatever the backend."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """The database cannot be used (bad URL, unreadable file, failed migration)."""
+
+
+class PaperNotFound(LookupError):
+    """No paper has the requested id."""
+
+    def __init__(self, paper_id: str) -> None:
+        super().__init__(f"no paper with id {paper_id!r}")
+        self.paper_id = paper_id
+
+
+class SubscriberNotFound(LookupError):
+    """No subscriber has that id or address."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__(f"no subscriber {key!r}")

@@ -1,0 +1,19 @@
+"""PostgresStore: paperfeed's data in PostgreSQL (psycopg 3, a connection pool per process)."""
+
+from __future__ import annotations
+
+from paperfeed.storage.postgres.digests import DigestQueries
+from paperfeed.storage.postgres.listings import ListingQueries
+from paperfeed.storage.postgres.papers import PaperQueries
+from paperfeed.storage.postgres.people import PeopleQueries
+from paperfeed.storage.postgres.search import SearchQueries
+from paperfeed.storage.postgres.votes import VoteQueries
+
+__all__ = ["PostgresStore"]
+
+
+class PostgresStore(
+    PaperQueries, SearchQueries, ListingQueries, PeopleQueries, VoteQueries, DigestQueries
+):
+    """The Store for one PostgreSQL database; safe to share between threads (a pool), and
+    many processes on many machines can share the database."""

@@ -1,0 +1,175 @@
+"""One PostgreSQL database: a connection pool, units of work, job locks and the migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from paperfeed.storage.errors import StorageError
+from paperfeed.storage.urls import redact
+
+try:  # an optional extra: pip install 'paperfeed[postgres]'
+    import psycopg
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+except ImportError:  # pragma: no cover - reported when a postgresql:// URL is opened
+    psycopg = None  # type: ignore[assignment]
+
+Connection = Any  # psycopg.Connection[dict[str, Any]]; psycopg is optional, so not imported here
+
+# Every migrator takes this transaction-level advisory lock first, so two processes starting
+# at once apply each migration once.
+_MIGRATION_LOCK = 7_315_001
+# The change feed hands out a revision only once every transaction that could still commit
+# an older one has ended: revisions below the oldest transaction id still running.
+REV_SQL = "pg_current_xact_id()::text::bigint"
+HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def lock_key(name: str) -> int:
+    """A stable 64-bit advisory-lock key for a job's name."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+class Database:
+    """The pool (one per process: a forked child opens its own) and the schema.
+
+    Outside a transaction each call borrows a connection in autocommit mode; inside
+    `transaction()` every call on the thread uses the transaction's connection.
+    """
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        if psycopg is None:
+            raise StorageError(
+                "PostgreSQL needs psycopg: pip install 'paperfeed[postgres]' (make does it)"
+            )
+        self.url = url
+        self._pool_size = pool_size
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._pool = self._open_pool()
+
+    def _open_pool(self) -> Any:
+        pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self._pool_size,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            name="paperfeed",
+        )
+        try:
+            pool.open(wait=True, timeout=15)
+        except Exception as exc:
+            pool.close()
+            raise StorageError(f"cannot connect to {redact(self.url)}: {exc}") from exc
+        return pool
+
+    # -- connections and transactions -------------------------------------------------
+
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:
+            # A forked child must not use the parent's sockets; it gets a pool of its own.
+            self._pid = os.getpid()
+            self._local = threading.local()
+            self._pool = self._open_pool()
+
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        """A connection for reads: the thread's transaction's, else one from the pool."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        self._check_process()
+        with self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction; inside `transaction()` it joins that one."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        self._check_process()
+        with self._pool.connection() as conn, conn.transaction():
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A unit of work: every call on this thread inside the block joins one transaction."""
+        with self._write():
+            yield
+
+    @contextmanager
+    def job_lock(self, name: str) -> Iterator[bool]:
+        """A session-level advisory lock, held on a connection of its own for the block; the
+        value is False when another process (anywhere) holds it. PostgreSQL lets go when the
+        holder's connection drops."""
+        self._check_process()
+        with self._pool.connection() as conn:
+            key = lock_key(name)
+            row = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (key,)).fetchone()
+            taken = bool(row["ok"])
+            try:
+                yield taken
+            finally:
+                if taken:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def close(self) -> None:
+        if os.getpid() == self._pid:
+            self._pool.close()
+
+    # -- schema --------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        folder = resources.files("paperfeed.storage") / "migrations" / "postgres"
+        migrations = sorted(
+            (entry.name, entry.read_text(encoding="utf-8"))
+            for entry in folder.iterdir()
+            if entry.name.endswith(".sql")
+        )
+        applied: list[str] = []
+        for name, script in migrations:
+            with self._write() as conn:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(name text PRIMARY KEY, applied_at timestamptz NOT NULL)"
+                )
+                if conn.execute(
+                    "SELECT 1 FROM schema_migrations WHERE name = %s", (name,)
+                ).fetchone():
+                    continue
+                try:
+                    conn.execute(script)
+                except psycopg.Error as exc:
+                    raise StorageError(f"migration {name} failed: {exc}") from exc
+                conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, now())", (name,)
+                )
+                applied.append(name)
+        return applied
+
+    @staticmethod
+    def _pks(conn: Connection, ids: list[str]) -> dict[str, int]:
+        rows = conn.execute("SELECT id, pk FROM papers WHERE id = ANY(%s)", (ids,))
+        return {row["id"]: int(row["pk"]) for row in rows}

@@ -1,0 +1,184 @@
+"""The storage contract (storage/base.py) held against every backend, with concurrent writers."""
+
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conftest import make_paper
+from paperfeed.models import DigestRecord, OutgoingMail
+from paperfeed.storage import open_store
+
+NOW = datetime(2026, 6, 26, 8, 0, tzinfo=UTC)
+
+
+class Follower:
+    """A reader of the change feed, as the search indexes read it: after its last cursor."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.cursor = (0, 0)
+        self.seen: dict[str, int] = {}
+
+    def catch_up(self) -> None:
+        while batch := self.store.changed_papers(self.cursor, 7):
+            for rev, _pk, paper in batch:
+                self.seen[paper.id] = rev
+            self.cursor = (batch[-1][0], batch[-1][1])
+
+
+def test_the_feed_keeps_a_transaction_that_took_its_revision_first_and_committed_last(store):
+    follower = Follower(store)
+    first = make_paper("2606.00001")
+    with store.transaction():
+        store.upsert_papers([first])  # takes its revision now, commits at the end of the block
+        later = threading.Thread(target=store.upsert_papers, args=([make_paper("2606.00002")],))
+        later.start()
+        # PostgreSQL lets the second writer commit meanwhile (SQLite makes it wait for us).
+        later.join(timeout=1.0)
+        reader = threading.Thread(target=follower.catch_up)
+        reader.start()
+        reader.join()
+    later.join()
+    follower.catch_up()
+    assert sorted(follower.seen) == ["2606.00001", "2606.00002"]
+
+
+def test_a_reader_following_many_concurrent_writers_misses_nothing(store, database_url):
+    ids = [f"2606.{n:05d}" for n in range(1, 121)]
+    random.Random(7).shuffle(ids)
+    follower = Follower(store)
+    done = threading.Event()
+
+    def write(part: list[str]) -> None:
+        writer = open_store(database_url, migrate=False, pool_size=2)
+        try:
+            for paper_id in part:
+                with writer.transaction():
+                    writer.upsert_papers([make_paper(paper_id)])
+                    time.sleep(random.random() / 200)  # commit in a different order than begun
+        finally:
+            writer.close()
+
+    def read() -> None:
+        while not done.is_set():
+            follower.catch_up()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    writers = [threading.Thread(target=write, args=(ids[i::4],)) for i in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    done.set()
+    reader.join()
+    follower.catch_up()
+    assert sorted(follower.seen) == sorted(ids)
+
+
+def test_vectors_follow_the_same_contract(store):
+    store.upsert_papers([make_paper("2606.00001"), make_paper("2606.00002")])
+    pks = store.pks_for_ids(["2606.00001", "2606.00002"])
+    seen: list[int] = []
+    with store.transaction():
+        store.save_embeddings("m", [(pks["2606.00001"], 1, "h1", b"\x00\x3c")])
+        later = threading.Thread(
+            target=store.save_embeddings, args=("m", [(pks["2606.00002"], 1, "h2", b"\x00\x3c")])
+        )
+        later.start()
+        later.join(timeout=1.0)
+        reader = threading.Thread(
+            target=lambda: seen.extend(pk for _, pk, _ in store.embeddings_since("m", (0, 0), 9))
+        )
+        reader.start()
+        reader.join()
+    later.join()
+    after = (0, 0)
+    for rev, pk, _ in store.embeddings_since("m", (0, 0), 9):
+        if pk in seen:
+            after = max(after, (rev, pk))
+    rest = [pk for _, pk, _ in store.embeddings_since("m", after, 9)]
+    assert sorted(set(seen) | set(rest)) == sorted(pks.values())
+
+
+def test_a_unit_of_work_commits_together_or_not_at_all(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert_papers([make_paper("2606.00001")])
+        assert store.count_papers() == 1  # reads inside see the unit's own writes
+        raise RuntimeError("halfway")
+    assert store.count_papers() == 0
+    with store.transaction(), store.transaction():  # nested blocks join the outer one
+        store.upsert_papers([make_paper("2606.00001")])
+    assert store.count_papers() == 1
+
+
+def _in_threads(count: int, work) -> list:
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_rate_limits_hold_under_concurrent_requests(store):
+    allowed = _in_threads(12, lambda i: store.take_rate("subscribe:ip:x", NOW, 3600, 5))
+    assert allowed.count(True) == 5
+    assert store.take_rate("subscribe:ip:x", NOW + timedelta(minutes=13), 3600, 5)
+    assert not store.take_rate("subscribe:ip:x", NOW + timedelta(minutes=13), 3600, 5)
+
+
+def test_each_queued_message_is_claimed_by_one_sender(store):
+    for n in range(30):
+        mail = OutgoingMail("notice", f"r{n}@example.org", f"<m{n}@x>", b"data", None, f"k{n}")
+        store.enqueue_mail(mail, NOW)
+    claims = _in_threads(4, lambda i: [m.id for m in store.claim_mail(NOW, 10, 60)])
+    claimed = [mail_id for claim in claims for mail_id in claim]
+    assert len(claimed) == len(set(claimed)) == 30
+
+
+def test_a_digest_saved_by_two_senders_at_once_is_kept_once(store):
+    subscriber = store.create_subscriber("ada@example.org", _preferences(), NOW)
+    store.upsert_papers([make_paper("2606.00001")])
+    pk = store.pks_for_ids(["2606.00001"])["2606.00001"]
+
+    def save(i: int) -> int:
+        mail = OutgoingMail(
+            "digest", "ada@example.org", f"<d{i}@x>", b"d", subscriber.id, f"digest-{i}"
+        )
+        return store.save_digests([DigestRecord(subscriber.id, "2026-06-26", (pk,), mail)], NOW)
+
+    assert sorted(_in_threads(4, save)) == [0, 0, 0, 1]
+    assert store.digested("2026-06-26") == {subscriber.id}
+    assert store.mail_status().counts == {"queued": 1}
+
+
+def test_a_job_lock_is_held_by_one_process_at_a_time(store, database_url):
+    other = open_store(database_url, migrate=False, pool_size=2)
+    try:
+        with (
+            store.job_lock("harvest") as mine,
+            other.job_lock("harvest") as theirs,
+            other.job_lock("prune") as unrelated,
+        ):
+            assert (mine, theirs, unrelated) == (True, False, True)
+        with other.job_lock("harvest") as theirs:
+            assert theirs
+    finally:
+        other.close()
+
+
+def _preferences():
+    from paperfeed.models import Preferences
+
+    return Preferences()
