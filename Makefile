@@ -14,7 +14,7 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test test-postgres lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
+.PHONY: run test lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,13 +65,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Every store test runs on SQLite and on PostgreSQL: scripts/with-postgres.sh installs PostgreSQL
+# 15 and pgvector when missing, starts a throwaway server on loopback for the run, and stops it.
 test: lint $(MODEL) $(KATEX) browser
-	$(BIN)/pytest --playwright
-
-# Every store test on SQLite and on PostgreSQL: scripts/with-postgres.sh installs PostgreSQL 15
-# and pgvector when missing, starts a throwaway server on loopback for the run, and stops it.
-test-postgres: lint $(MODEL) $(KATEX)
-	scripts/with-postgres.sh $(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest --playwright
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
