@@ -120,3 +120,41 @@ def test_embed_and_index_catch_up_after_an_ingest_without_embedding(run):
     assert "3 papers (re)indexed, 3 in all; vectors: 3 vectors" in index.stdout
     hits = json.loads(run("search", "fuzzing cyber-physical", "--json").stdout)["hits"]
     assert hits[0]["id"] == "2005.14124"
+
+
+def test_embed_run_three_times_at_once_embeds_each_paper_once(settings, store):
+    """Three `paperfeed embed` processes side by side share the work through their claims."""
+    import re
+    import subprocess
+    import sys
+
+    from conftest import make_paper, query_one
+
+    if not (MODEL_DIR / "manifest.json").exists():
+        pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
+    store.upsert_papers(
+        [make_paper(f"2606.{n:05d}", title=f"Paper {n} on topic {n % 7}") for n in range(150)]
+    )
+    env = {
+        **__import__("os").environ,
+        "PAPERFEED_DATABASE_URL": settings.database_url,
+        "PAPERFEED_DATA_DIR": settings.data_dir,
+        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "paperfeed", "embed", "--batch", "5"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    counts = [int(re.match(r"embedded (\d+)", out).group(1)) for out, _ in outputs]
+    assert sum(counts) == 150, outputs
+    assert sum(1 for count in counts if count) > 1, counts  # not one run doing it all
+    assert query_one(store, "SELECT count(DISTINCT paper_pk) FROM embeddings") == 150
+    assert query_one(store, "SELECT count(*) FROM embed_claims") == 0

@@ -182,3 +182,43 @@ def _preferences():
     from paperfeed.models import Preferences
 
     return Preferences()
+
+
+def test_embedding_claims_hand_each_paper_to_one_run(store):
+    store.upsert_papers([make_paper(f"2606.{n:05d}") for n in range(10)])
+    first = [pk for pk, *_ in store.claim_papers_to_embed("m", 4, 60)]
+    second = [pk for pk, *_ in store.claim_papers_to_embed("m", 4, 60)]
+    assert len(first) == len(second) == 4 and not set(first) & set(second)
+    assert store.claimed_elsewhere("m") == 8
+    assert len(store.claim_papers_to_embed("other-model", 10, 60)) == 10  # claims are per model
+    store.release_embed_claims("m", second)
+    assert [pk for pk, *_ in store.claim_papers_to_embed("m", 4, 60)] == sorted(second)
+    # Saving a batch lets go of its claims; the papers are then done, not free.
+    rows = store.claim_papers_to_embed("m", 10, 60)
+    assert len(rows) == 2
+    store.save_embeddings("m", [(pk, rev, "h", b"\0\0") for pk, rev, *_ in rows])
+    assert store.claimed_elsewhere("m") == 8
+    assert store.claim_papers_to_embed("m", 10, 60) == []
+
+
+def test_a_lapsed_embedding_claim_goes_to_the_next_run(store):
+    store.upsert_papers([make_paper("2606.00001"), make_paper("2606.00002")])
+    dead = store.claim_papers_to_embed("m", 2, 0.2)  # a run killed after claiming
+    assert store.claim_papers_to_embed("m", 2, 60) == []
+    time.sleep(0.3)
+    assert store.claimed_elsewhere("m") == 0
+    assert [row[0] for row in store.claim_papers_to_embed("m", 2, 60)] == [r[0] for r in dead]
+
+
+def test_embedding_runs_side_by_side_embed_each_paper_once(store, fake_embedder):
+    from paperfeed.search.update import embed_new_papers
+
+    store.upsert_papers([make_paper(f"2606.{n:05d}", title=f"Paper {n}") for n in range(200)])
+    reports = _in_threads(
+        4, lambda i: embed_new_papers(store, fake_embedder, batch=9, poll_seconds=0.01)
+    )
+    assert sum(report.embedded for report in reports) == 200
+    assert fake_embedder.texts_embedded == 200
+    assert sum(1 for report in reports if report.embedded) > 1  # the work was shared
+    assert store.count_embeddings(fake_embedder.model_id) == 200
+    assert store.claimed_elsewhere(fake_embedder.model_id) == 0

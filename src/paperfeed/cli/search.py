@@ -23,7 +23,7 @@ from paperfeed.search.searcher import (
     SearchResults,
     open_searcher,
 )
-from paperfeed.search.update import embed_new_papers
+from paperfeed.search.update import EMBED_BATCH, embed_new_papers
 from paperfeed.storage import PaperNotFound
 from paperfeed.vector_files import BadVectorFile, export_vectors, import_vectors
 
@@ -234,6 +234,13 @@ def similar(ctx: click.Context, paper_id: str, limit: int, as_json: bool) -> Non
 @click.command()
 @click.option("--limit", type=click.IntRange(1), default=None, help="Stop after this many papers.")
 @click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=EMBED_BATCH,
+    show_default=True,
+    help="Papers claimed, embedded and saved at a time.",
+)
+@click.option(
     "--import",
     "import_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -247,9 +254,18 @@ def similar(ctx: click.Context, paper_id: str, limit: int, as_json: bool) -> Non
 )
 @click.pass_context
 def embed(
-    ctx: click.Context, limit: int | None, import_file: Path | None, export_file: Path | None
+    ctx: click.Context,
+    limit: int | None,
+    batch: int,
+    import_file: Path | None,
+    export_file: Path | None,
 ) -> None:
-    """Embed papers that are new or whose text changed (resumable; run it any time)."""
+    """Embed papers that are new or whose text changed (resumable; run it any time).
+
+    Run it on several processes or machines at once to share the work: each claims batches
+    of papers, so every paper is embedded once; papers a killed run had claimed are taken
+    over when its claim lapses (two minutes).
+    """
     try:
         embedder = load_embedder(get_settings(ctx))
     except EmbedderUnavailable as exc:
@@ -268,7 +284,11 @@ def embed(
     progress = Progress()
     try:
         report = embed_new_papers(
-            store, embedder, limit, lambda done, total: progress("embedding", done, total)
+            store,
+            embedder,
+            limit,
+            lambda done, total: progress("embedding", done, total),
+            batch=batch,
         )
     finally:
         progress.close()

@@ -1,7 +1,8 @@
 """Bring search up to date after papers change: embed new or changed text, then sync the indexes.
 
 Both steps can be killed at any point and run again: vectors are saved batch by batch, and
-papers whose text has not changed (same content hash) are never embedded twice.
+papers whose text has not changed (same content hash) are never embedded twice. Embedding
+runs side by side share the work: each claims its batches, so every paper is embedded once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperfeed.embeddings import Embedder, content_hash, paper_text
+from paperfeed.models import Paper
 from paperfeed.search.searcher import Searcher
 from paperfeed.search.vector import encode_vector
 from paperfeed.storage import Store
@@ -20,7 +22,10 @@ from paperfeed.vector_files import import_vectors
 
 log = logging.getLogger("paperfeed.search")
 
-EMBED_BATCH = 256  # papers fetched and saved per transaction
+EMBED_BATCH = 256  # papers claimed, embedded and saved per transaction
+# How long a run's claim on a batch lasts: far longer than a batch takes (~10 s on 2 cores),
+# short enough that a killed run's papers are soon taken over by the next.
+EMBED_LEASE_SECONDS = 120.0
 
 
 @dataclass
@@ -46,10 +51,19 @@ def embed_new_papers(
     embedder: Embedder,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    batch: int = EMBED_BATCH,
+    lease_seconds: float = EMBED_LEASE_SECONDS,
+    poll_seconds: float = 1.0,
 ) -> EmbedReport:
     """Embed every paper without a vector from this model, or whose text changed since.
 
-    `progress(done, total)` is called after each batch; `limit` stops after that many papers.
+    Runs side by side (processes, machines) claim batches, so each paper is embedded once.
+    When the only papers left are claimed by other runs, this one waits for them: they are
+    saved, or their run died and its lease ends, and then this run takes them over. So a run
+    returns only when everything is embedded (or `limit` papers were done).
+
+    `progress(done, total)` is called after each batch of `batch` papers; `limit` stops after
+    that many papers.
     """
     model = embedder.model_id
     report = EmbedReport(model)
@@ -57,40 +71,49 @@ def embed_new_papers(
     if limit is not None:
         total = min(total, limit)
     started = time.perf_counter()
-    after = 0
     while limit is None or report.embedded + report.unchanged < limit:
-        size = (
-            EMBED_BATCH
-            if limit is None
-            else min(EMBED_BATCH, limit - report.embedded - report.unchanged)
-        )
-        todo = store.papers_to_embed(model, after, size)
+        size = batch if limit is None else min(batch, limit - report.embedded - report.unchanged)
+        todo = store.claim_papers_to_embed(model, size, lease_seconds)
         if not todo:
-            break
-        fresh: list[tuple[int, int, str, str]] = []
-        same: list[tuple[int, int, str, bytes | None]] = []
-        for pk, rev, paper, stored_hash in todo:
-            text = paper_text(paper.title, paper.abstract)
-            digest = content_hash(text)
-            if digest == stored_hash:
-                same.append((pk, rev, digest, None))
-            else:
-                fresh.append((pk, rev, digest, text))
-        rows: list[tuple[int, int, str, bytes | None]] = list(same)
-        if fresh:
-            vectors = embedder.embed([text for *_, text in fresh])
-            rows += [
-                (pk, rev, digest, encode_vector(vector))
-                for (pk, rev, digest, _), vector in zip(fresh, vectors, strict=True)
-            ]
+            if not store.claimed_elsewhere(model):
+                break
+            time.sleep(poll_seconds)
+            continue
+        try:
+            rows = _embed_batch(embedder, todo)
+        except BaseException:
+            store.release_embed_claims(model, [pk for pk, *_ in todo])
+            raise
         store.save_embeddings(model, rows)
-        report.embedded += len(fresh)
-        report.unchanged += len(same)
-        after = todo[-1][0]
+        fresh = sum(1 for *_, vector in rows if vector is not None)
+        report.embedded += fresh
+        report.unchanged += len(rows) - fresh
         if progress is not None:
             progress(report.embedded + report.unchanged, max(total, report.embedded))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _embed_batch(
+    embedder: Embedder, todo: Sequence[tuple[int, int, Paper, str | None]]
+) -> list[tuple[int, int, str, bytes | None]]:
+    """Rows for save_embeddings: a vector for papers whose text changed, None for the rest."""
+    fresh: list[tuple[int, int, str, str]] = []
+    rows: list[tuple[int, int, str, bytes | None]] = []
+    for pk, rev, paper, stored_hash in todo:
+        text = paper_text(paper.title, paper.abstract)
+        digest = content_hash(text)
+        if digest == stored_hash:
+            rows.append((pk, rev, digest, None))
+        else:
+            fresh.append((pk, rev, digest, text))
+    if fresh:
+        vectors = embedder.embed([text for *_, text in fresh])
+        rows += [
+            (pk, rev, digest, encode_vector(vector))
+            for (pk, rev, digest, _), vector in zip(fresh, vectors, strict=True)
+        ]
+    return rows
 
 
 @dataclass

@@ -126,6 +126,23 @@ class Embeddings(Protocol):
         """(pk, rev, paper, stored content hash) of papers without a current vector."""
         ...
 
+    def claim_papers_to_embed(
+        self, model: str, limit: int, lease_seconds: float
+    ) -> list[tuple[int, int, Paper, str | None]]:
+        """Up to `limit` papers without a current vector that no other run has a live claim
+        on, claimed for `lease_seconds`: runs side by side (processes, machines) never get
+        the same paper; a claim ends when its vectors are saved, released, or the lease ends
+        (so a killed run's papers go to the next)."""
+        ...
+
+    def release_embed_claims(self, model: str, pks: Iterable[int]) -> None:
+        """Let go of claims without saving (a run that stops early)."""
+        ...
+
+    def claimed_elsewhere(self, model: str) -> int:
+        """How many papers runs hold live claims on."""
+        ...
+
     def save_embeddings(
         self, model: str, rows: Sequence[tuple[int, int, str, bytes | None]]
     ) -> int:

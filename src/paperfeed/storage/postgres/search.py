@@ -70,6 +70,58 @@ class SearchQueries(Database):
             for row in rows
         ]
 
+    def claim_papers_to_embed(
+        self, model: str, limit: int, lease_seconds: float
+    ) -> list[tuple[int, int, Paper, str | None]]:
+        """Like `papers_to_embed`, but only papers no other run holds a live claim on, and
+        claims them for `lease_seconds` (saving their vectors lets go).
+
+        Runs side by side skip each other's candidate rows (SKIP LOCKED) instead of queueing
+        on them, and a claim is taken over only once its lease has ended, checked again at
+        insert time, so two runs never both hold one paper.
+        """
+        with self._write() as conn:
+            rows = conn.execute(
+                "WITH todo AS ("
+                " SELECT p.pk FROM papers p"
+                " LEFT JOIN embeddings e ON e.model = %(model)s AND e.paper_pk = p.pk"
+                " LEFT JOIN embed_claims c ON c.model = %(model)s AND c.paper_pk = p.pk"
+                " WHERE (e.paper_pk IS NULL OR e.paper_rev <> p.rev)"
+                " AND (c.paper_pk IS NULL OR c.lease_until <= clock_timestamp())"
+                " ORDER BY p.pk LIMIT %(limit)s FOR NO KEY UPDATE OF p SKIP LOCKED),"
+                " claimed AS ("
+                " INSERT INTO embed_claims (model, paper_pk, lease_until)"
+                " SELECT %(model)s, pk, clock_timestamp() + make_interval(secs => %(lease)s)"
+                " FROM todo ON CONFLICT (model, paper_pk) DO UPDATE"
+                " SET lease_until = excluded.lease_until"
+                " WHERE embed_claims.lease_until <= clock_timestamp() RETURNING paper_pk)"
+                f" SELECT p.pk, p.rev, e.content_hash, {P_COLUMNS} FROM claimed"
+                " JOIN papers p ON p.pk = claimed.paper_pk"
+                " LEFT JOIN embeddings e ON e.model = %(model)s AND e.paper_pk = p.pk"
+                " ORDER BY p.pk",
+                {"model": model, "limit": limit, "lease": lease_seconds},
+            ).fetchall()
+        return [
+            (int(row["pk"]), int(row["rev"]), row_to_paper(row), row["content_hash"])
+            for row in rows
+        ]
+
+    def release_embed_claims(self, model: str, pks: Iterable[int]) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM embed_claims WHERE model = %s AND paper_pk = ANY(%s)",
+                (model, list(pks)),
+            )
+
+    def claimed_elsewhere(self, model: str) -> int:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT count(*) AS n FROM embed_claims "
+                "WHERE model = %s AND lease_until > clock_timestamp()",
+                (model,),
+            ).fetchone()
+        return int(row["n"])
+
     def save_embeddings(
         self, model: str, rows: Sequence[tuple[int, int, str, bytes | None]]
     ) -> int:
@@ -95,6 +147,10 @@ class SearchQueries(Database):
             cursor.executemany(
                 "UPDATE embeddings SET paper_rev = %s WHERE model = %s AND paper_pk = %s",
                 [(paper_rev, model, pk) for pk, paper_rev, _, vector in rows if vector is None],
+            )
+            cursor.execute(
+                "DELETE FROM embed_claims WHERE model = %s AND paper_pk = ANY(%s)",
+                (model, [pk for pk, *_ in rows]),
             )
         return len(rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from paperfeed.models import Paper, SearchFilters
 from paperfeed.storage.sqlite.database import Database, chunks
@@ -61,6 +62,49 @@ class SearchQueries(Database):
             for row in rows
         ]
 
+    def claim_papers_to_embed(
+        self, model: str, limit: int, lease_seconds: float
+    ) -> list[tuple[int, int, Paper, str | None]]:
+        """Like `papers_to_embed`, but only papers no other run holds a live claim on, and
+        claims them for `lease_seconds` (saving their vectors lets go). Writers are
+        serialised, so reading the free papers and claiming them is one atomic step."""
+        now = datetime.now(UTC)
+        until = _lease_time(now + timedelta(seconds=lease_seconds))
+        with self._write() as conn:
+            rows = conn.execute(
+                f"SELECT p.pk, p.rev, e.content_hash, {P_COLUMNS} "
+                "FROM papers p LEFT JOIN embeddings e ON e.model = ? AND e.paper_pk = p.pk "
+                "LEFT JOIN embed_claims c ON c.model = ? AND c.paper_pk = p.pk "
+                "WHERE (e.paper_pk IS NULL OR e.paper_rev < p.rev) "
+                "AND (c.paper_pk IS NULL OR c.lease_until <= ?) ORDER BY p.pk LIMIT ?",
+                (model, model, _lease_time(now), limit),
+            ).fetchall()
+            conn.executemany(
+                "INSERT INTO embed_claims (model, paper_pk, lease_until) VALUES (?, ?, ?) "
+                "ON CONFLICT (model, paper_pk) DO UPDATE SET lease_until = excluded.lease_until",
+                [(model, int(row["pk"]), until) for row in rows],
+            )
+        return [
+            (int(row["pk"]), int(row["rev"]), row_to_paper(row), row["content_hash"])
+            for row in rows
+        ]
+
+    def release_embed_claims(self, model: str, pks: Iterable[int]) -> None:
+        with self._write() as conn:
+            for chunk in chunks(list(pks)):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(
+                    f"DELETE FROM embed_claims WHERE model = ? AND paper_pk IN ({marks})",
+                    (model, *chunk),
+                )
+
+    def claimed_elsewhere(self, model: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM embed_claims WHERE model = ? AND lease_until > ?",
+            (model, _lease_time(datetime.now(UTC))),
+        ).fetchone()
+        return int(row[0])
+
     def save_embeddings(
         self, model: str, rows: Sequence[tuple[int, int, str, bytes | None]]
     ) -> int:
@@ -87,6 +131,10 @@ class SearchQueries(Database):
                 "UPDATE embeddings SET paper_rev = ? WHERE model = ? AND paper_pk = ?",
                 [(paper_rev, model, pk) for pk, paper_rev, _, vector in rows if vector is None],
             )
+            conn.executemany(
+                "DELETE FROM embed_claims WHERE model = ? AND paper_pk = ?",
+                [(model, pk) for pk, *_ in rows],
+            )
         return len(rows)
 
     def embeddings_since(
@@ -103,3 +151,8 @@ class SearchQueries(Database):
     def count_embeddings(self, model: str) -> int:
         row = self.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,))
         return int(row.fetchone()[0])
+
+
+def _lease_time(moment: datetime) -> str:
+    """Lease ends as sortable text (microseconds, so short test leases compare right)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
