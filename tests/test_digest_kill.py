@@ -8,7 +8,6 @@ import dataclasses
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,9 +17,8 @@ from datetime import UTC, date, datetime
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import SECRET, free_port, make_paper
+from conftest import SECRET, free_port, make_paper, query_one
 from paperfeed.models import Featured, Preferences
-from paperfeed.storage import open_store
 from smtp_sink import Inbox
 
 DAY = date(2026, 6, 26)
@@ -44,9 +42,7 @@ def slow_smtp():
     controller.stop()
 
 
-def _world(tmp_path, subscribers: int):
-    db = tmp_path / "pf.db"
-    store = open_store(f"sqlite:///{db}")
+def _world(store, subscribers: int):
     store.upsert_papers(
         [
             make_paper(f"2606.3{n:04d}", title=f"Paper {n} on topic {n % 7}", listed=DAY)
@@ -58,14 +54,13 @@ def _world(tmp_path, subscribers: int):
     for n in range(subscribers):
         sub = store.create_subscriber(f"s{n:04d}@example.org", Preferences(max_papers=3), now)
         store.save_subscriber(dataclasses.replace(sub, status="active", confirmed_at=now), now)
-    store.close()
-    return db
 
 
-def _send(db, controller, tmp_path) -> subprocess.Popen:
+def _send(store, controller, tmp_path) -> subprocess.Popen:
     env = {
         **os.environ,
-        "PAPERFEED_DATABASE_URL": f"sqlite:///{db}",
+        "PAPERFEED_DATABASE_URL": store.url,
+        "PAPERFEED_DATA_DIR": str(tmp_path),
         "PAPERFEED_SMTP_URL": f"smtp://{controller.hostname}:{controller.port}",
         "PAPERFEED_SECRET_KEY": SECRET,
         "PAPERFEED_BASE_URL": "https://papers.example.org",
@@ -82,12 +77,8 @@ def _send(db, controller, tmp_path) -> subprocess.Popen:
     )
 
 
-def _digests(db) -> int:
-    try:
-        with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT count(*) FROM digests").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+def _digests(store) -> int:
+    return query_one(store, "SELECT count(*) FROM digests")
 
 
 def _arrivals(inbox) -> dict[str, list[str]]:
@@ -98,23 +89,23 @@ def _arrivals(inbox) -> dict[str, list[str]]:
     return out
 
 
-def test_killed_senders_deliver_every_digest_once_but_the_one_in_flight(tmp_path, slow_smtp):
+def test_killed_senders_deliver_every_digest_once_but_the_one_in_flight(tmp_path, store, slow_smtp):
     controller, inbox = slow_smtp
     total = 400
-    db = _world(tmp_path, total)
+    _world(store, total)
     rng = random.Random(5)
     kills = 0
     # Kill 1: as soon as the digests are saved (no mail out yet); kills 2-4: mid-delivery.
-    process = _send(db, controller, tmp_path)
+    process = _send(store, controller, tmp_path)
     deadline = time.monotonic() + 60
-    while _digests(db) == 0 and time.monotonic() < deadline:
+    while _digests(store) == 0 and time.monotonic() < deadline:
         time.sleep(0.002)
     process.send_signal(signal.SIGKILL)
     process.wait()
     kills += 1
     for grow in (40, 60, 80):
         before = len(inbox.received)
-        process = _send(db, controller, tmp_path)
+        process = _send(store, controller, tmp_path)
         deadline = time.monotonic() + 60
         while len(inbox.received) < before + grow + rng.randint(0, 20):
             assert time.monotonic() < deadline, process.communicate()
@@ -124,7 +115,7 @@ def test_killed_senders_deliver_every_digest_once_but_the_one_in_flight(tmp_path
         kills += 1
     assert len(inbox.received) < total, "the run finished before the last kill"
     time.sleep(LEASE_S + 1.1)  # the killed senders' leases run out
-    final = _send(db, controller, tmp_path)
+    final = _send(store, controller, tmp_path)
     out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err
 
@@ -134,19 +125,18 @@ def test_killed_senders_deliver_every_digest_once_but_the_one_in_flight(tmp_path
         assert len(set(ids)) == 1, f"{recipient} got two different digests: {ids}"
     repeats = sum(len(ids) - 1 for ids in arrivals.values())
     assert repeats <= kills, f"{repeats} re-sent messages for {kills} kills"
-    with sqlite3.connect(db) as conn:
-        statuses = dict(conn.execute("SELECT status, count(*) FROM outgoing_mail GROUP BY 1"))
-        assert statuses == {"sent": total}
-        assert conn.execute("SELECT count(*) FROM digests").fetchone()[0] == total
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert store.mail_status().counts == {"sent": total}
+    assert _digests(store) == total
+    if store.url.startswith("sqlite:"):
+        assert query_one(store, "PRAGMA integrity_check") == "ok"
     assert f"sent before {total - int(out.split('composed ')[1].split()[0])}" in out
 
 
-def test_two_senders_at_once_send_each_digest_once(tmp_path, slow_smtp):
+def test_two_senders_at_once_send_each_digest_once(tmp_path, store, slow_smtp):
     controller, inbox = slow_smtp
     total = 200
-    db = _world(tmp_path, total)
-    first, second = _send(db, controller, tmp_path), _send(db, controller, tmp_path)
+    _world(store, total)
+    first, second = _send(store, controller, tmp_path), _send(store, controller, tmp_path)
     for process in (first, second):
         _, err = process.communicate(timeout=120)
         assert process.returncode == 0, err

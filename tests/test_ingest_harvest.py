@@ -154,3 +154,22 @@ def test_a_killed_harvest_resumes_from_its_last_token(replay, settings, store):
         {"verb": "ListRecords", "resumptionToken": TOKEN}
     ]
     assert store.count_papers() == 9
+
+
+def test_a_second_harvest_of_a_set_waits_its_turn(replay, settings, store):
+    from paperfeed.ingest.harvest import HarvestBusy
+    from paperfeed.storage import open_store
+
+    _serve(replay)
+    other = open_store(settings.database_url, migrate=False, pool_size=2)  # another process
+    try:
+        with other.job_lock("harvest:arxiv-oai:cs") as held:
+            assert held
+            with pytest.raises(HarvestBusy, match="another harvest of arxiv-oai:cs"):
+                harvest_arxiv(store, _settings(settings, replay), "cs", *JUNE)
+            assert replay.requests == []
+            # Another set is another job.
+            harvest_arxiv(store, _settings(settings, replay), "math", *JUNE)
+    finally:
+        other.close()
+    assert harvest_arxiv(store, _settings(settings, replay), "cs", *JUNE).added == 0

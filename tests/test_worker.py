@@ -12,10 +12,9 @@ from email.policy import default
 
 from conftest import SECRET
 from paperfeed.models import Preferences
-from paperfeed.storage import open_store
 
 
-def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path):
+def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path, store):
     today = datetime.now(UTC).date()
     source = tmp_path / "today.jsonl"
     with source.open("w") as handle:
@@ -29,8 +28,6 @@ def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path):
                 "published": today.isoformat(),
             }
             handle.write(json.dumps(record) + "\n")
-    db = tmp_path / "pf.db"
-    store = open_store(f"sqlite:///{db}")
     now = datetime.now(UTC)
     for email, preferences in (
         ("daily@example.org", Preferences(timezone="Pacific/Kiritimati")),  # UTC+14
@@ -40,10 +37,10 @@ def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path):
         store.save_subscriber(
             dataclasses.replace(subscriber, status="active", confirmed_at=now), now
         )
-    store.close()
     env = {
         **os.environ,
-        "PAPERFEED_DATABASE_URL": f"sqlite:///{db}",
+        "PAPERFEED_DATABASE_URL": store.url,
+        "PAPERFEED_DATA_DIR": str(tmp_path),
         "PAPERFEED_SECRET_KEY": SECRET,
         "PAPERFEED_MODEL_DIR": str(tmp_path / "no-model"),
         "PAPERFEED_WORKER_SOURCES": str(source),

@@ -1,12 +1,11 @@
 """Digest commands: `digest send` once, and `worker`, which runs ingest, trending and digests
-on a schedule."""
+on a schedule (paperfeed.worker)."""
 
 from __future__ import annotations
 
 import logging
 import signal
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from types import FrameType
 
 import click
@@ -15,14 +14,9 @@ from paperfeed.cli.context import get_settings, get_store, parse_day
 from paperfeed.config import Settings
 from paperfeed.digest.render import latex_to_text
 from paperfeed.digest.send import DigestReport, send_digests
-from paperfeed.ingest.harvest import harvest_arxiv
-from paperfeed.ingest.http import SourceUnavailable
-from paperfeed.ingest.oai import OaiError
-from paperfeed.ingest.pipeline import IngestFailed, ingest_sources
 from paperfeed.people.secret_key import ensure_secret_key
-from paperfeed.search.searcher import Searcher, open_searcher
-from paperfeed.search.update import update_search
-from paperfeed.storage import Store
+from paperfeed.search.searcher import open_searcher
+from paperfeed.worker import run_worker
 
 log = logging.getLogger("paperfeed.worker")
 
@@ -82,8 +76,9 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the jobs on a schedule: ingest (PAPERFEED_WORKER_SOURCES, every
     PAPERFEED_WORKER_INGEST_EVERY_S), trending, and digests at PAPERFEED_DIGEST_HOUR in each
     subscriber's time zone; once a day it drops the bytes of mail sent more than
-    PAPERFEED_MAIL_KEEP_DAYS ago. Every job is safe to kill and rerun. Stops on SIGTERM or
-    Ctrl-C.
+    PAPERFEED_MAIL_KEEP_DAYS ago. Every job is safe to kill and rerun. Run as many workers as
+    you like, on any machines: ingest and pruning go to one at a time, digests are sent once.
+    Stops on SIGTERM or Ctrl-C.
     """
     settings = _settings(ctx)
     store = get_store(ctx)
@@ -95,39 +90,12 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    last_ingest = last_prune = float("-inf")
-    while True:
-        if time.monotonic() - last_prune >= 86_400:
-            before = datetime.now(UTC) - timedelta(days=settings.mail_keep_days)
-            click.echo(f"pruned the bytes of {store.prune_mail(before)} sent messages")
-            last_prune = time.monotonic()
-        if (
-            settings.worker_sources
-            and time.monotonic() - last_ingest >= settings.worker_ingest_every_s
-        ):
-            _ingest(store, settings, searcher)
-            last_ingest = time.monotonic()
-        # send_digests also catches the search indexes up and applies the trending half-life.
-        report = send_digests(store, searcher, settings, datetime.now(UTC), respect_hour=True)
-        click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M} digests: {report.summary()}")
-        if once or stopping:
-            return
-        deadline = time.monotonic() + interval
-        while not stopping and time.monotonic() < deadline:
-            time.sleep(min(1.0, deadline - time.monotonic()))
-        if stopping:
-            return
-
-
-def _ingest(store: Store, settings: Settings, searcher: Searcher) -> None:
-    """One ingest of every configured source; a failing source is logged, not fatal."""
-    for source in settings.worker_sources.split():
-        try:
-            if source == "arxiv":
-                report = harvest_arxiv(store, settings, settings.worker_arxiv_set, None, None)
-            else:
-                report = ingest_sources(store, [source], settings)
-            click.echo(f"ingest {source}: {report.summary()}")
-        except (IngestFailed, OaiError, SourceUnavailable, OSError) as exc:
-            click.echo(f"ingest {source} failed: {exc}", err=True)
-    click.echo(update_search(searcher).summary())
+    run_worker(
+        store,
+        searcher,
+        settings,
+        click.echo,
+        once=once,
+        interval=interval,
+        stopping=lambda: stopping,
+    )

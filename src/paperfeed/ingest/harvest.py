@@ -20,6 +20,10 @@ def harvest_key(set_spec: str | None) -> str:
     return f"arxiv-oai:{set_spec or '*'}"
 
 
+class HarvestBusy(IngestFailed):
+    """Another process (on any machine sharing the database) is harvesting this set."""
+
+
 def harvest_arxiv(
     store: Store,
     settings: Settings,
@@ -34,9 +38,26 @@ def harvest_arxiv(
     Each page is written before its resumption token is saved, so killing the run at any point
     and starting it again with the same arguments resumes from the last saved page: records
     seen twice are merged, never duplicated. Without `from_day`, the harvest continues from the
-    `until` of the last harvest of this set that finished.
+    `until` of the last harvest of this set that finished. One harvest of a set runs at a
+    time, anywhere: while another holds its job lock this raises HarvestBusy.
     """
     key = harvest_key(set_spec)
+    with store.job_lock(f"harvest:{key}") as held:
+        if not held:
+            raise HarvestBusy(f"another harvest of {key} is running; try again when it ends")
+        return _harvest(store, settings, key, set_spec, from_day, until_day, client, progress)
+
+
+def _harvest(
+    store: Store,
+    settings: Settings,
+    key: str,
+    set_spec: str | None,
+    from_day: date | None,
+    until_day: date | None,
+    client: PoliteClient | None,
+    progress: ProgressFn | None,
+) -> IngestReport:
     state = store.get_harvest_state(key)
     if from_day is None:
         if state is None or state.completed_until is None:
