@@ -18,6 +18,9 @@ class ConfigError(ValueError):
     """A setting has a value paperfeed cannot use."""
 
 
+VECTOR_INDEXES = ("local", "pgvector")
+
+
 def _setting(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
@@ -101,6 +104,12 @@ class Settings:
         "",
         "Folder of the search indexes (rebuilt from the database when missing); "
         "empty: <database name>.search/ in the data folder, e.g. data/paperfeed.search/.",
+    )
+    vector_index: str = _setting(
+        "local",
+        "Where semantic search finds neighbours: local (each process holds the vectors, with "
+        "an HNSW graph in the index folder from 20,000 papers on) or pgvector (PostgreSQL "
+        "only: one HNSW index in the database, shared by every process).",
     )
     model_dir: str = _setting(
         "data/models/all-minilm-l6-v2",
@@ -262,6 +271,10 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
     if settings.embedding_threads < 0:
         raise ConfigError(f"{ENV_PREFIX}EMBEDDING_THREADS must not be negative")
+    if settings.vector_index not in VECTOR_INDEXES:
+        raise ConfigError(f"{ENV_PREFIX}VECTOR_INDEX must be one of {', '.join(VECTOR_INDEXES)}")
+    if settings.vector_index == "pgvector" and not is_postgres(settings.database_url):
+        raise ConfigError(f"{ENV_PREFIX}VECTOR_INDEX=pgvector needs a postgresql:// database")
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:

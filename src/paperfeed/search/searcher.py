@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from paperfeed.config import Settings, files_dir
 from paperfeed.embeddings import Embedder, EmbedderUnavailable, load_embedder
@@ -15,8 +16,10 @@ from paperfeed.search.fusion import reciprocal_rank_fusion
 from paperfeed.search.highlight import Highlighter, Span
 from paperfeed.search.keyword import KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse_query
+from paperfeed.search.shared_vectors import SharedVectorIndex
 from paperfeed.search.vector import VectorIndex
-from paperfeed.storage import PaperNotFound, Store
+from paperfeed.storage import PaperNotFound, StorageError, Store
+from paperfeed.storage.base import SharedVectors
 from paperfeed.storage.urls import database_name
 
 log = logging.getLogger("paperfeed.search")
@@ -72,7 +75,7 @@ class Searcher:
         self,
         store: Store,
         keyword: KeywordIndex,
-        vectors: VectorIndex | None = None,
+        vectors: VectorIndex | SharedVectorIndex | None = None,
         embedder: Embedder | None = None,
         rrf_k: float = RRF_K,
         weights: tuple[float, float] = RRF_WEIGHTS,
@@ -287,8 +290,12 @@ def open_searcher(
             unavailable = "semantic search is not available (no embedding model)"
             embedder = None
     model: Embedder | None = embedder if not isinstance(embedder, str) else None
-    vectors = None
-    if model is not None:
+    vectors: VectorIndex | SharedVectorIndex | None = None
+    if model is not None and settings.vector_index == "pgvector":
+        if not hasattr(store, "nearest_vectors"):
+            raise StorageError("PAPERFEED_VECTOR_INDEX=pgvector needs a PostgreSQL database")
+        vectors = SharedVectorIndex(cast(SharedVectors, store), model.model_id, model.dimensions)
+    elif model is not None:
         slug = re.sub(r"[^A-Za-z0-9.-]+", "_", model.model_id)
         vectors = VectorIndex(
             model.model_id,

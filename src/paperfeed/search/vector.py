@@ -171,16 +171,7 @@ class VectorIndex:
         rows = np.fromiter((known[pk] for pk in set(allowed) if pk in known), dtype=np.int64)
         if rows.size == 0 or limit <= 0:
             return [[] for _ in range(len(queries))]
-        subset = self._matrix[rows]
-        pks = self._pks[rows]
-        take = min(limit, rows.size)
-        out: list[list[tuple[int, float]]] = []
-        for start in range(0, len(queries), 512):
-            scores = np.asarray(queries[start : start + 512], dtype=np.float32) @ subset.T
-            for row in scores:
-                best = _top(row, take)
-                out.append([(int(pks[b]), float(row[b])) for b in best])
-        return out
+        return rank_exactly(queries, self._matrix[rows], self._pks[rows], limit)
 
     def _exact(
         self, query: np.ndarray, limit: int, allowed: set[int] | None, exclude: int | None
@@ -212,6 +203,20 @@ class VectorIndex:
         best = best[np.isfinite(scores[best])]
         positions = best if rows is None else rows[best]
         return [(int(self._pks[p]), float(s)) for p, s in zip(positions, scores[best], strict=True)]
+
+
+def rank_exactly(
+    queries: np.ndarray, matrix: np.ndarray, pks: np.ndarray, limit: int
+) -> list[list[tuple[int, float]]]:
+    """For each query, (pk, cosine) of the `limit` best rows of `matrix` (row i is pks[i])."""
+    take = min(limit, len(pks))
+    out: list[list[tuple[int, float]]] = []
+    for start in range(0, len(queries), 512):
+        scores = np.asarray(queries[start : start + 512], dtype=np.float32) @ matrix.T
+        for row in scores:
+            best = _top(row, take)
+            out.append([(int(pks[b]), float(row[b])) for b in best])
+    return out
 
 
 def _top(scores: np.ndarray, take: int) -> np.ndarray:

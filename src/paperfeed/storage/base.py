@@ -19,6 +19,8 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
+import numpy as np
+
 from paperfeed.models import (
     CatalogStats,
     DigestRecord,
@@ -150,6 +152,30 @@ class Embeddings(Protocol):
         ...
 
     def count_embeddings(self, model: str) -> int: ...
+
+
+class SharedVectors(Protocol):
+    """An HNSW index of the vectors inside the database, shared by every process: an
+    optional part of the contract (PostgreSQL with pgvector offers it)."""
+
+    def count_embeddings(self, model: str) -> int: ...
+
+    def shared_vector_index_ready(self, model: str, dimensions: int) -> bool: ...
+
+    def build_shared_vector_index(self, model: str, dimensions: int) -> bool: ...
+
+    def nearest_vectors(
+        self,
+        model: str,
+        dimensions: int,
+        query: np.ndarray,
+        limit: int,
+        allowed: list[int] | None = None,
+        exclude: int | None = None,
+        ef_search: int = 100,
+    ) -> list[tuple[int, float]]: ...
+
+    def vectors_of(self, model: str, pks: Iterable[int]) -> dict[int, bytes]: ...
 
 
 class Listings(Protocol):

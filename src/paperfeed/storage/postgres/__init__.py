@@ -6,14 +6,19 @@ from paperfeed.storage.postgres.digests import DigestQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
-from paperfeed.storage.postgres.search import SearchQueries
+from paperfeed.storage.postgres.vectors import VectorQueries
 from paperfeed.storage.postgres.votes import VoteQueries
 
 __all__ = ["PostgresStore"]
 
 
 class PostgresStore(
-    PaperQueries, SearchQueries, ListingQueries, PeopleQueries, VoteQueries, DigestQueries
+    PaperQueries,
+    VectorQueries,  # and SearchQueries
+    ListingQueries,
+    PeopleQueries,
+    VoteQueries,
+    DigestQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and
     many processes on many machines can share the database."""

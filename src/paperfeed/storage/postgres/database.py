@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from paperfeed.storage.errors import StorageError
+from paperfeed.storage.postgres.halfvec import register_halfvec
 from paperfeed.storage.urls import redact
 
 try:  # an optional extra: pip install 'paperfeed[postgres]'
@@ -67,6 +68,7 @@ class Database:
             min_size=1,
             max_size=self._pool_size,
             kwargs={"autocommit": True, "row_factory": dict_row},
+            configure=register_halfvec,
             open=False,
             name="paperfeed",
         )

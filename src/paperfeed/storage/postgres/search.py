@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from paperfeed.models import Paper, SearchFilters
 from paperfeed.storage.postgres.database import HORIZON_SQL, REV_SQL, Database
+from paperfeed.storage.postgres.halfvec import halfvec
 from paperfeed.storage.postgres.rows import P_COLUMNS, PAPER_COLUMNS, filter_sql, row_to_paper
 
 
@@ -51,6 +52,19 @@ class SearchQueries(Database):
         return [int(row["pk"]) for row in rows]
 
     # -- embeddings ----------------------------------------------------------------------
+
+    _halfvec_column: bool | None = None
+
+    def has_halfvec_column(self) -> bool:
+        """Whether pgvector is set up in this database (migration 002 found it)."""
+        if self._halfvec_column is None:
+            with self._conn() as conn:
+                row = conn.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                    "current_schema() AND table_name = 'embeddings' AND column_name = 'embedding'"
+                ).fetchone()
+            self._halfvec_column = row is not None
+        return self._halfvec_column
 
     def papers_to_embed(
         self, model: str, after_pk: int, limit: int
@@ -131,15 +145,20 @@ class SearchQueries(Database):
         """
         if not rows:
             return 0
+        # With pgvector, each vector is also stored as a halfvec for the shared index.
+        also = self.has_halfvec_column()
         with self._write() as conn:
             cursor = conn.cursor()
             cursor.executemany(
-                "INSERT INTO embeddings (model, paper_pk, content_hash, paper_rev, vector, rev) "
-                f"VALUES (%s, %s, %s, %s, %s, {REV_SQL}) ON CONFLICT (model, paper_pk) DO UPDATE "
+                "INSERT INTO embeddings "
+                f"(model, paper_pk, content_hash, paper_rev, vector, rev{', embedding' * also}) "
+                f"VALUES (%s, %s, %s, %s, %s, {REV_SQL}{', %s::halfvec' * also}) "
+                "ON CONFLICT (model, paper_pk) DO UPDATE "
                 "SET content_hash = excluded.content_hash, paper_rev = excluded.paper_rev, "
-                "vector = excluded.vector, rev = excluded.rev",
+                f"vector = excluded.vector, rev = excluded.rev"
+                f"{', embedding = excluded.embedding' * also}",
                 [
-                    (model, pk, digest, paper_rev, vector)
+                    (model, pk, digest, paper_rev, vector, *([halfvec(vector)] if also else []))
                     for pk, paper_rev, digest, vector in rows
                     if vector is not None
                 ],
