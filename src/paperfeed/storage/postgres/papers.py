@@ -33,60 +33,86 @@ class PaperQueries(Database):
             rows = self._fetch(conn, ids, lock=True)
             known = {paper_id: paper for paper_id, (_, paper) in rows.items()}
             pks = {paper_id: pk for paper_id, (pk, _) in rows.items()}
+            # Merge in memory first (a batch may hold one paper twice), then write each
+            # changed paper once, every statement of a kind in one pipelined executemany.
+            changed: dict[str, Paper] = {}
+            added: set[str] = set()
             for incoming in papers:
                 merged = merge_paper(known.get(incoming.id), incoming)
                 if merged is None:
                     counts.unchanged += 1
                     continue
-                if incoming.id in pks:
-                    self._update(conn, pks[incoming.id], merged, now)
+                if incoming.id in pks or incoming.id in added:
                     counts.updated += 1
                 else:
-                    pk = self._insert(conn, merged, now)
-                    if pk is None:  # another ingest inserted it since: merge into theirs
-                        found = self._fetch(conn, [incoming.id], lock=True)[incoming.id]
-                        pks[incoming.id] = found[0]
-                        merged = merge_paper(found[1], incoming)
-                        if merged is None:
-                            counts.unchanged += 1
-                            continue
-                        self._update(conn, found[0], merged, now)
-                        counts.updated += 1
-                    else:
-                        pks[incoming.id] = pk
-                        counts.added += 1
-                known[incoming.id] = merged
+                    added.add(incoming.id)
+                    counts.added += 1
+                known[incoming.id] = changed[incoming.id] = merged
+            inserted = self._insert_many(conn, [changed[i] for i in sorted(added)], now)
+            for paper_id in sorted(added - inserted.keys()):
+                # Another ingest inserted it since we looked: merge into theirs.
+                counts.added -= 1
+                found_pk, found = self._fetch(conn, [paper_id], lock=True)[paper_id]
+                merged = merge_paper(found, changed.pop(paper_id))
+                if merged is None:
+                    counts.unchanged += 1
+                    continue
+                counts.updated += 1
+                pks[paper_id] = found_pk
+                changed[paper_id] = merged
+            self._update_many(
+                conn, [(pks[i], changed[i]) for i in sorted(changed) if i not in inserted], now
+            )
         return counts
 
-    def _insert(self, conn: Connection, paper: Paper, now: Any) -> int | None:
-        row = conn.execute(
+    def _insert_many(self, conn: Connection, papers: list[Paper], now: Any) -> dict[str, int]:
+        """Insert new papers; pk by id of those inserted (one another writer added is not)."""
+        if not papers:
+            return {}
+        cursor = conn.cursor()
+        cursor.executemany(
             f"INSERT INTO papers ({PAPER_COLUMNS}, created_at, modified_at, rev) "
             f"VALUES ({_MARKS}, %s, %s, {REV_SQL}) ON CONFLICT (id) DO NOTHING RETURNING pk",
-            (*paper_values(paper), now, now),
-        ).fetchone()
-        if row is None:
-            return None
-        pk = int(row["pk"])
-        self._write_categories(conn, pk, paper.categories)
-        return pk
-
-    def _update(self, conn: Connection, pk: int, paper: Paper, now: Any) -> None:
-        conn.execute(
-            f"UPDATE papers SET {_ASSIGNMENTS}, modified_at = %s, rev = {REV_SQL} WHERE pk = %s",
-            (*paper_values(paper), now, pk),
+            [(*paper_values(paper), now, now) for paper in papers],
+            returning=True,
         )
-        conn.execute("DELETE FROM paper_categories WHERE paper_pk = %s", (pk,))
-        self._write_categories(conn, pk, paper.categories)
+        inserted: dict[str, int] = {}
+        for paper in papers:
+            row = cursor.fetchone()
+            if row is not None:
+                inserted[paper.id] = int(row["pk"])
+            cursor.nextset()
+        self._write_categories(
+            conn, [(inserted[p.id], p.categories) for p in papers if p.id in inserted]
+        )
+        return inserted
+
+    def _update_many(self, conn: Connection, rows: list[tuple[int, Paper]], now: Any) -> None:
+        if not rows:
+            return
+        cursor = conn.cursor()
+        cursor.executemany(
+            f"UPDATE papers SET {_ASSIGNMENTS}, modified_at = %s, rev = {REV_SQL} WHERE pk = %s",
+            [(*paper_values(paper), now, pk) for pk, paper in rows],
+        )
+        conn.execute(
+            "DELETE FROM paper_categories WHERE paper_pk = ANY(%s)", ([pk for pk, _ in rows],)
+        )
+        self._write_categories(conn, [(pk, paper.categories) for pk, paper in rows])
 
     @staticmethod
-    def _write_categories(conn: Connection, pk: int, categories: Sequence[str]) -> None:
-        seen: dict[str, int] = {}
-        for position, category in enumerate(categories):
-            seen.setdefault(category, position)
-        if seen:
+    def _write_categories(conn: Connection, rows: Iterable[tuple[int, Sequence[str]]]) -> None:
+        """Category rows of papers (pk, categories in order); a repeated one keeps its first."""
+        values = []
+        for pk, categories in rows:
+            seen: dict[str, int] = {}
+            for position, category in enumerate(categories):
+                seen.setdefault(category, position)
+            values += [(pk, category, position) for category, position in seen.items()]
+        if values:
             conn.cursor().executemany(
                 "INSERT INTO paper_categories (paper_pk, category, position) VALUES (%s, %s, %s)",
-                [(pk, category, position) for category, position in seen.items()],
+                values,
             )
 
     @staticmethod
