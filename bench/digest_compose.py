@@ -39,7 +39,7 @@ from paperfeed.digest.send import compose_digests
 from paperfeed.embeddings import load_embedder
 from paperfeed.search.searcher import open_searcher
 from paperfeed.storage import open_store
-from search_latency import DUMP, MODEL_DIR, WORK, build
+from search_latency import DUMP, MODEL_DIR, WORK, build, ready_searcher
 
 DAY = date(2026, 7, 1)
 FIRST_DAY = date(2026, 6, 24)  # the six listing days re-dated to DAY
@@ -69,7 +69,8 @@ def prepare(subscribers: int) -> None:
     source = WORK / "latency-74728.db"
     if not source.exists():
         print("  building the 74,728-paper catalog first (bench/search_latency.py's)")
-        store, _, _ = build(74_728)
+        store, settings, embedder, _ = build(74_728)
+        ready_searcher(settings, store, embedder, "local")
         store.close()
     with sqlite3.connect(source) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

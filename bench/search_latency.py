@@ -16,8 +16,10 @@ Each query runs through Searcher.search (embedding, both rankings, fusion, fetch
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
+import os
 import random
 import resource
 import sys
@@ -126,14 +128,20 @@ def measure(searcher, texts: list[str]) -> None:
         print(f"  {mode:<8} {percentiles(times)}  ({len(texts)} queries, page of 20)")
 
 
-def recall_at_10(index: VectorIndex, sample: np.ndarray) -> float:
+def exact_copy(index: VectorIndex) -> VectorIndex:
+    """An index over the same rows as `index` that always searches exactly."""
     exact = VectorIndex(index.model, index.dimensions, graph_min_size=10**12)
-    exact._matrix, exact._pks, exact._rows, exact._size = (  # share the rows, search exactly
+    exact._matrix, exact._pks, exact._rows, exact._size = (  # share the rows
         index._matrix,
         index._pks,
         index._rows,
         index._size,
     )
+    return exact
+
+
+def recall_at_10(index, exact: VectorIndex, sample: np.ndarray) -> float:
+    """How many of the true 10 nearest (exact search) `index` finds, on average."""
     found = 0
     for vector in sample:
         truth = {pk for pk, _ in exact.search(vector, 10)}
@@ -141,23 +149,39 @@ def recall_at_10(index: VectorIndex, sample: np.ndarray) -> float:
     return found / (10 * len(sample))
 
 
-def build(scale: int) -> tuple:
-    settings = Settings(
-        database_url=f"sqlite:///{WORK / f'latency-{scale}.db'}", model_dir=str(MODEL_DIR)
-    )
+def postgres_database(server_url: str, name: str) -> str:
+    """The URL of database `name` on the benchmark server, created if missing."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def build(scale: int, postgres_url: str | None = None) -> tuple:
+    """The catalog of `scale` papers with vectors, on SQLite or (with a server URL) on
+    PostgreSQL, made once and kept; returns (store, settings, real vectors)."""
+    if postgres_url is None:
+        url = f"sqlite:///{WORK / f'latency-{scale}.db'}"
+    else:
+        url = postgres_database(postgres_url, f"paperfeed_bench_{scale}")
+    settings = Settings(database_url=url, data_dir=str(WORK), model_dir=str(MODEL_DIR))
     store = open_store(settings.database_url)
     embedder = load_embedder(settings)
     real = np.load(DUMP / "minilm-l6-v2.f16.npy")
     real_ids = (DUMP / "minilm-l6-v2.ids.txt").read_text().split()
     started = time.perf_counter()
     if scale == len(real_ids):
-        ingest_sources(store, [str(DUMP / "papers.jsonl.gz")], settings)
+        if store.count_papers() < scale:
+            ingest_sources(store, [str(DUMP / "papers.jsonl.gz")], settings)
         load_vectors(store, embedder.model_id, real_ids, real)
     elif store.count_papers() < scale:
         papers = synthetic_papers(scale)
         for start in range(0, scale, 50_000):
             store.upsert_papers(papers[start : start + 50_000])
         del papers
+    if scale != len(real_ids):
         load_vectors(
             store,
             embedder.model_id,
@@ -167,21 +191,37 @@ def build(scale: int) -> tuple:
     print(
         f"  catalog ready: {store.count_papers():,} papers ({time.perf_counter() - started:.0f} s)"
     )
+    return store, settings, embedder, real
+
+
+def ready_searcher(settings: Settings, store: Store, embedder, vector_index: str):
+    settings = dataclasses.replace(settings, vector_index=vector_index)
     searcher = open_searcher(settings, store, embedder)
     started = time.perf_counter()
     indexed, vectors = searcher.refresh()
+    where = "in the database" if vector_index == "pgvector" else "in memory"
     print(
-        f"  indexes ready: {indexed:,} papers indexed, {vectors:,} vectors loaded, "
+        f"  indexes ready: {indexed:,} papers indexed, {vectors:,} vectors {where}, "
         f"graph {'on' if searcher.vectors.uses_graph else 'off'} "
         f"({time.perf_counter() - started:.0f} s)"
     )
-    return store, searcher, real
+    return searcher
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, nargs="*", default=[74_728, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--backend", nargs="*", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("PAPERFEED_BENCH_POSTGRES_URL"),
+        help="A PostgreSQL server to create the benchmark databases on "
+        "(default: $PAPERFEED_BENCH_POSTGRES_URL; scripts/bench-postgres.sh starts one).",
+    )
+    parser.add_argument("--ef-search", type=int, nargs="*", default=[40, 100, 200])
     args = parser.parse_args()
     if not DUMP.exists():
         print(f"skipped: {DUMP} not found (the shared data set is not on this machine)")
@@ -189,18 +229,40 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"machine: {describe()}")
     texts = queries(args.queries)
+    rng = np.random.default_rng(3)
     for scale in args.scale:
-        print(f"{scale:,} papers:")
-        store, searcher, real = build(scale)
-        measure(searcher, texts)
-        if searcher.vectors.uses_graph:
-            rng = np.random.default_rng(3)
-            sample = real[rng.choice(len(real), 200, replace=False)].astype(np.float32)
-            print(
-                f"  vector graph recall@10 against exact search: "
-                f"{recall_at_10(searcher.vectors, sample):.3f}"
+        for backend in args.backend:
+            if backend == "postgres" and not args.postgres_url:
+                print("postgres: skipped (no --postgres-url or PAPERFEED_BENCH_POSTGRES_URL)")
+                continue
+            print(f"{scale:,} papers on {backend}:")
+            store, settings, embedder, real = build(
+                scale, args.postgres_url if backend == "postgres" else None
             )
-        store.close()
+            sample = real[rng.choice(len(real), 200, replace=False)].astype(np.float32)
+            local = ready_searcher(settings, store, embedder, "local")
+            print(" local vectors (each process holds them; usearch graph from 20,000):")
+            measure(local, texts)
+            exact = exact_copy(local.vectors)
+            if local.vectors.uses_graph:
+                print(
+                    f"  vector graph recall@10 against exact search: "
+                    f"{recall_at_10(local.vectors, exact, sample):.3f}"
+                )
+            if backend == "postgres":
+                shared = ready_searcher(settings, store, embedder, "pgvector")
+                for ef in args.ef_search:
+                    shared.vectors.ef_search = ef
+                    print(
+                        f" pgvector HNSW in PostgreSQL (m 16, ef_construction 64, ef_search {ef}):"
+                    )
+                    measure(shared, texts)
+                    print(
+                        f"  pgvector recall@10 against exact search: "
+                        f"{recall_at_10(shared.vectors, exact, sample):.3f}"
+                    )
+            del local, exact
+            store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak_mb:,.0f} MB")
     return 0

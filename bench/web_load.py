@@ -23,7 +23,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from machine import describe
-from search_latency import DUMP, MODEL_DIR, WORK, build, queries
+from search_latency import DUMP, MODEL_DIR, WORK, build, queries, ready_searcher
 
 REPO = Path(__file__).resolve().parents[1]
 SCALE = 74_728
@@ -101,7 +101,8 @@ def main() -> int:
         print(f"skipped: {DUMP} not found (the shared data set is not on this machine)")
         return 0
     if not (WORK / f"latency-{SCALE}.db").exists():
-        store, _, _ = build(SCALE)
+        store, settings, embedder, _ = build(SCALE)
+        ready_searcher(settings, store, embedder, "local")
         store.close()
     print(f"machine: {describe()}")
     print(

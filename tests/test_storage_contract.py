@@ -222,3 +222,21 @@ def test_embedding_runs_side_by_side_embed_each_paper_once(store, fake_embedder)
     assert sum(1 for report in reports if report.embedded) > 1  # the work was shared
     assert store.count_embeddings(fake_embedder.model_id) == 200
     assert store.claimed_elsewhere(fake_embedder.model_id) == 0
+
+
+def test_a_generated_secret_is_made_once_and_shared_by_every_process(store, settings):
+    from paperfeed.people.secret_key import ensure_secret_key, key_file
+
+    other = open_store(settings.database_url, migrate=False, pool_size=2)
+    try:
+        keys = _in_threads(4, lambda i: (store, other)[i % 2].shared_secret(f"candidate-{i}"))
+    finally:
+        other.close()
+    assert len(set(keys)) == 1 and keys[0].startswith("candidate-")
+    # Without PAPERFEED_SECRET_KEY every process signs with the database's key ...
+    assert ensure_secret_key(settings).secret_key == keys[0]
+    assert ensure_secret_key(settings, store).secret_key == keys[0]
+    assert not key_file(settings).exists()
+    # ... unless a key file made by an older release is there (links already mailed).
+    key_file(settings).write_text("an-older-key-kept-in-the-data-folder-0123456789\n")
+    assert ensure_secret_key(settings).secret_key.startswith("an-older-key")

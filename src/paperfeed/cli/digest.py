@@ -22,7 +22,7 @@ log = logging.getLogger("paperfeed.worker")
 
 
 def _settings(ctx: click.Context) -> Settings:
-    return ensure_secret_key(get_settings(ctx))
+    return ensure_secret_key(get_settings(ctx), get_store(ctx))
 
 
 @click.group()

@@ -27,10 +27,23 @@ from paperfeed.config import settings_environment
     type=click.IntRange(1, 64),
     help="Server processes (each loads the model and the vectors).",
 )
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed: rate limits count the client's address, not the proxy's.",
+)
 @click.option("--dev", is_flag=True, help="Development mode: show the mail outbox at /outbox.")
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, log_level: str, workers: int, dev: bool
+    ctx: click.Context,
+    host: str,
+    port: int,
+    log_level: str,
+    workers: int,
+    forwarded_allow_ips: str,
+    dev: bool,
 ) -> None:
     """Serve the web pages, the JSON API and the feeds (uvicorn)."""
     import uvicorn
@@ -42,7 +55,13 @@ def serve(
         settings = dataclasses.replace(settings, dev=True)
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
         return
     # Worker processes build their own app from the environment: hand them these settings.
     os.environ.update(settings_environment(settings))
@@ -53,4 +72,5 @@ def serve(
         port=port,
         log_level=log_level,
         workers=workers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )

@@ -1,38 +1,43 @@
-"""Find the key that signs links and cookies: PAPERFEED_SECRET_KEY, or one made once and kept."""
+"""Find the key that signs links and cookies: PAPERFEED_SECRET_KEY, or one made once and kept
+in the database, so every process that opens the database (web nodes, workers, on any
+machine) signs with the same key."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import secrets
 from pathlib import Path
 
 from paperfeed.config import Settings, files_dir
+from paperfeed.storage import open_store
+from paperfeed.storage.base import Secrets
+from paperfeed.storage.urls import sqlite_path
 
 KEY_FILE = "secret.key"
 
 
 def key_file(settings: Settings) -> Path:
-    """Where a generated key is kept: in the data folder (config.files_dir). Several web
-    nodes must share one key: set PAPERFEED_SECRET_KEY on every one instead."""
+    """Where a generated key used to be kept (config.files_dir); still read first, so links
+    in mail sent before keys moved into the database keep working."""
     return files_dir(settings) / KEY_FILE
 
 
-def ensure_secret_key(settings: Settings) -> Settings:
-    """`settings` with a secret key: the configured one, or a random one made on first use and
-    kept (mode 0600) so links in mail already sent keep working after a restart."""
+def ensure_secret_key(settings: Settings, store: Secrets | None = None) -> Settings:
+    """`settings` with a secret key: the configured one, an older key file's, or the one the
+    database keeps (made on first use). Opens the store briefly when not given one."""
     if settings.secret_key:
         return settings
     path = key_file(settings)
     if path.exists():
         key = path.read_text().strip()
+    elif store is not None:
+        key = store.shared_secret(secrets.token_urlsafe(48))
+    elif settings.database_url.startswith("sqlite:") and sqlite_path(settings.database_url) is None:
+        key = secrets.token_urlsafe(48)  # an in-memory database lives as long as the process
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
+        opened = open_store(settings.database_url, pool_size=1)
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            return ensure_secret_key(settings)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(key + "\n")
+            key = opened.shared_secret(secrets.token_urlsafe(48))
+        finally:
+            opened.close()
     return dataclasses.replace(settings, secret_key=key)

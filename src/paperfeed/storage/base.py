@@ -178,6 +178,15 @@ class SharedVectors(Protocol):
     def vectors_of(self, model: str, pks: Iterable[int]) -> dict[int, bytes]: ...
 
 
+class Secrets(Protocol):
+    """A secret made once for the whole deployment, shared by every process that opens it."""
+
+    def shared_secret(self, candidate: str) -> str:
+        """The database's signing key: the stored one, or `candidate`, stored now (when two
+        processes race, both get the one stored first)."""
+        ...
+
+
 class Listings(Protocol):
     """The lists readers browse: a range of days, newest first, trending."""
 
@@ -341,6 +350,7 @@ class Store(
     Votes,
     Digests,
     Transactions,
+    Secrets,
     Protocol,
 ):
     """All of paperfeed's data; only implementations of this write SQL."""

@@ -51,7 +51,7 @@ def create_app(
     """The application; opens the store and the searcher from `settings` unless given them."""
     from paperfeed.web import api, feeds, outbox, pages, people, votes
 
-    settings = ensure_secret_key(settings)
+    settings = ensure_secret_key(settings, store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -23,6 +23,15 @@ class SearchQueries(Database):
             row = conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
         return str(row["value"])
 
+    def shared_secret(self, candidate: str) -> str:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('secret_key', %s) ON CONFLICT DO NOTHING",
+                (candidate,),
+            )
+            row = conn.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()
+        return str(row["value"])
+
     def changed_papers(self, after: tuple[int, int], limit: int) -> list[tuple[int, int, Paper]]:
         with self._conn() as conn:
             rows = conn.execute(

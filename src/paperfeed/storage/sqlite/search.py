@@ -17,6 +17,15 @@ class SearchQueries(Database):
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
         return str(row[0])
 
+    def shared_secret(self, candidate: str) -> str:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('secret_key', ?) ON CONFLICT DO NOTHING",
+                (candidate,),
+            )
+            row = conn.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()
+        return str(row[0])
+
     def changed_papers(self, after: tuple[int, int], limit: int) -> list[tuple[int, int, Paper]]:
         rows = self.conn.execute(
             f"SELECT rev, pk, {PAPER_COLUMNS} FROM papers WHERE (rev, pk) > (?, ?) "
