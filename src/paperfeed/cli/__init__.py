@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, digest, mail, search, serve
+from paperfeed.cli import catalog, digest, mail, migrate, search, serve
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 
@@ -60,5 +60,6 @@ for command in (
     mail.mail,
     digest.digest,
     digest.worker,
+    migrate.migrate,
 ):
     cli.add_command(command)

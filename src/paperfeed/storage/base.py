@@ -41,6 +41,7 @@ from paperfeed.storage.errors import (  # noqa: F401 - re-exported
     StorageError,
     SubscriberNotFound,
 )
+from paperfeed.storage.portable import ImportProgress, Key, Row
 
 
 class Catalog(Protocol):
@@ -339,6 +340,31 @@ class Transactions(Protocol):
         ...
 
 
+class Transfers(Protocol):
+    """Every table's rows in the portable form (storage/portable.py), to copy a whole store
+    into another of any backend (migrate_store.py)."""
+
+    def applied_migrations(self) -> list[str]:
+        """The schema migrations this database has had (none: not a paperfeed database)."""
+        ...
+
+    def count_rows(self, table: str) -> int: ...
+
+    def export_rows(self, table: str, after: Key | None, limit: int) -> list[Row]:
+        """Up to `limit` rows of a portable table after the key `after`, in key order."""
+        ...
+
+    def import_rows(self, table: str, rows: Sequence[Row], progress: ImportProgress) -> None:
+        """Insert portable rows (each stamped with a revision of this database) and record
+        `progress` with them, in one transaction; when progress.done, the table is complete
+        (generated ids carry on after the largest copied)."""
+        ...
+
+    def import_progress(self) -> dict[str, ImportProgress]:
+        """What import_rows recorded, by table (empty when nothing was ever imported)."""
+        ...
+
+
 class Store(
     Catalog,
     Harvests,
@@ -351,6 +377,7 @@ class Store(
     Digests,
     Transactions,
     Secrets,
+    Transfers,
     Protocol,
 ):
     """All of paperfeed's data; only implementations of this write SQL."""

@@ -6,6 +6,7 @@ from paperfeed.storage.postgres.digests import DigestQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
+from paperfeed.storage.postgres.transfer import TransferQueries
 from paperfeed.storage.postgres.vectors import VectorQueries
 from paperfeed.storage.postgres.votes import VoteQueries
 
@@ -19,6 +20,7 @@ class PostgresStore(
     PeopleQueries,
     VoteQueries,
     DigestQueries,
+    TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and
     many processes on many machines can share the database."""

@@ -40,3 +40,12 @@ def register_halfvec(conn: Any) -> None:
             return obj.data
 
     conn.adapters.register_dumper(HalfVec, HalfVecDumper)
+
+
+def has_halfvec_column(conn: Any) -> bool:
+    """Whether pgvector is set up in this database (migration 002 adds embeddings.embedding)."""
+    row = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'embeddings' AND column_name = 'embedding'"
+    ).fetchone()
+    return row is not None

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from paperfeed.models import Paper, SearchFilters
 from paperfeed.storage.postgres.database import HORIZON_SQL, REV_SQL, Database
-from paperfeed.storage.postgres.halfvec import halfvec
+from paperfeed.storage.postgres.halfvec import halfvec, has_halfvec_column
 from paperfeed.storage.postgres.rows import P_COLUMNS, PAPER_COLUMNS, filter_sql, row_to_paper
 
 
@@ -68,11 +68,7 @@ class SearchQueries(Database):
         """Whether pgvector is set up in this database (migration 002 found it)."""
         if self._halfvec_column is None:
             with self._conn() as conn:
-                row = conn.execute(
-                    "SELECT 1 FROM information_schema.columns WHERE table_schema = "
-                    "current_schema() AND table_name = 'embeddings' AND column_name = 'embedding'"
-                ).fetchone()
-            self._halfvec_column = row is not None
+                self._halfvec_column = has_halfvec_column(conn)
         return self._halfvec_column
 
     def papers_to_embed(
@@ -101,29 +97,43 @@ class SearchQueries(Database):
 
         Runs side by side skip each other's candidate rows (SKIP LOCKED) instead of queueing
         on them, and a claim is taken over only once its lease has ended, checked again at
-        insert time, so two runs never both hold one paper.
+        insert time, so two runs never both hold one paper. The claimed papers are then read
+        again by a second statement, which sees what committed meanwhile: a run whose first
+        look predates another's save (and so found no claim left to conflict with) lets go of
+        the papers that save finished, instead of embedding them twice.
         """
         with self._write() as conn:
+            claimed = [
+                int(row["paper_pk"])
+                for row in conn.execute(
+                    "WITH todo AS ("
+                    " SELECT p.pk FROM papers p"
+                    " LEFT JOIN embeddings e ON e.model = %(model)s AND e.paper_pk = p.pk"
+                    " LEFT JOIN embed_claims c ON c.model = %(model)s AND c.paper_pk = p.pk"
+                    " WHERE (e.paper_pk IS NULL OR e.paper_rev <> p.rev)"
+                    " AND (c.paper_pk IS NULL OR c.lease_until <= clock_timestamp())"
+                    " ORDER BY p.pk LIMIT %(limit)s FOR NO KEY UPDATE OF p SKIP LOCKED)"
+                    " INSERT INTO embed_claims (model, paper_pk, lease_until)"
+                    " SELECT %(model)s, pk, clock_timestamp() + make_interval(secs => %(lease)s)"
+                    " FROM todo ON CONFLICT (model, paper_pk) DO UPDATE"
+                    " SET lease_until = excluded.lease_until"
+                    " WHERE embed_claims.lease_until <= clock_timestamp() RETURNING paper_pk",
+                    {"model": model, "limit": limit, "lease": lease_seconds},
+                )
+            ]
             rows = conn.execute(
-                "WITH todo AS ("
-                " SELECT p.pk FROM papers p"
-                " LEFT JOIN embeddings e ON e.model = %(model)s AND e.paper_pk = p.pk"
-                " LEFT JOIN embed_claims c ON c.model = %(model)s AND c.paper_pk = p.pk"
-                " WHERE (e.paper_pk IS NULL OR e.paper_rev <> p.rev)"
-                " AND (c.paper_pk IS NULL OR c.lease_until <= clock_timestamp())"
-                " ORDER BY p.pk LIMIT %(limit)s FOR NO KEY UPDATE OF p SKIP LOCKED),"
-                " claimed AS ("
-                " INSERT INTO embed_claims (model, paper_pk, lease_until)"
-                " SELECT %(model)s, pk, clock_timestamp() + make_interval(secs => %(lease)s)"
-                " FROM todo ON CONFLICT (model, paper_pk) DO UPDATE"
-                " SET lease_until = excluded.lease_until"
-                " WHERE embed_claims.lease_until <= clock_timestamp() RETURNING paper_pk)"
-                f" SELECT p.pk, p.rev, e.content_hash, {P_COLUMNS} FROM claimed"
-                " JOIN papers p ON p.pk = claimed.paper_pk"
-                " LEFT JOIN embeddings e ON e.model = %(model)s AND e.paper_pk = p.pk"
+                f"SELECT p.pk, p.rev, e.content_hash, {P_COLUMNS} FROM papers p"
+                " LEFT JOIN embeddings e ON e.model = %s AND e.paper_pk = p.pk"
+                " WHERE p.pk = ANY(%s) AND (e.paper_pk IS NULL OR e.paper_rev <> p.rev)"
                 " ORDER BY p.pk",
-                {"model": model, "limit": limit, "lease": lease_seconds},
+                (model, claimed),
             ).fetchall()
+            done = set(claimed) - {int(row["pk"]) for row in rows}
+            if done:
+                conn.execute(
+                    "DELETE FROM embed_claims WHERE model = %s AND paper_pk = ANY(%s)",
+                    (model, list(done)),
+                )
         return [
             (int(row["pk"]), int(row["rev"]), row_to_paper(row), row["content_hash"])
             for row in rows

@@ -8,12 +8,19 @@ from paperfeed.storage.sqlite.listings import ListingQueries
 from paperfeed.storage.sqlite.papers import PaperQueries
 from paperfeed.storage.sqlite.people import PeopleQueries
 from paperfeed.storage.sqlite.search import SearchQueries
+from paperfeed.storage.sqlite.transfer import TransferQueries
 from paperfeed.storage.sqlite.votes import VoteQueries
 
 __all__ = ["SqliteStore", "sqlite_path"]
 
 
 class SqliteStore(
-    PaperQueries, SearchQueries, ListingQueries, PeopleQueries, VoteQueries, DigestQueries
+    PaperQueries,
+    SearchQueries,
+    ListingQueries,
+    PeopleQueries,
+    VoteQueries,
+    DigestQueries,
+    TransferQueries,
 ):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""
