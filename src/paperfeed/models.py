@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from paperfeed.ids import is_arxiv_id
 
@@ -165,6 +166,29 @@ class Preferences:
     categories: tuple[str, ...] = ()
     max_papers: int = 10
     timezone: str = "UTC"  # an IANA name; digests go out at the configured hour there
+
+    def as_dict(self) -> dict[str, Any]:
+        """The preferences as JSON-ready data (how stores keep a requested change)."""
+        return {
+            "frequency": self.frequency,
+            "weekdays_only": self.weekdays_only,
+            "topics": list(self.topics),
+            "categories": list(self.categories),
+            "max_papers": self.max_papers,
+            "timezone": self.timezone,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preferences:
+        """The inverse of as_dict (an older record without a time zone means UTC)."""
+        return cls(
+            frequency=data["frequency"],
+            weekdays_only=bool(data["weekdays_only"]),
+            topics=tuple(data["topics"]),
+            categories=tuple(data["categories"]),
+            max_papers=int(data["max_papers"]),
+            timezone=data.get("timezone", "UTC"),
+        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from paperfeed.storage.postgres.database import Connection, Database, lock_key
 from paperfeed.storage.postgres.rows import (
     SUBSCRIBER_COLUMNS,
     preference_values,
-    preferences_json,
     subscriber_row,
 )
 
@@ -135,7 +134,7 @@ class PeopleQueries(Database):
                 (
                     subscriber.status,
                     *preference_values(subscriber.preferences),
-                    _jsonb(preferences_json(subscriber.requested)),
+                    _jsonb(subscriber.requested.as_dict() if subscriber.requested else None),
                     subscriber.session_version,
                     subscriber.confirmed_at,
                     now,

@@ -118,32 +118,6 @@ def filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def preferences_json(preferences: Preferences | None) -> dict[str, Any] | None:
-    if preferences is None:
-        return None
-    return {
-        "frequency": preferences.frequency,
-        "weekdays_only": preferences.weekdays_only,
-        "topics": list(preferences.topics),
-        "categories": list(preferences.categories),
-        "max_papers": preferences.max_papers,
-        "timezone": preferences.timezone,
-    }
-
-
-def preferences_from(data: dict[str, Any] | None) -> Preferences | None:
-    if data is None:
-        return None
-    return Preferences(
-        frequency=data["frequency"],
-        weekdays_only=bool(data["weekdays_only"]),
-        topics=tuple(data["topics"]),
-        categories=tuple(data["categories"]),
-        max_papers=int(data["max_papers"]),
-        timezone=data.get("timezone", "UTC"),
-    )
-
-
 def preference_values(preferences: Preferences) -> tuple[object, ...]:
     return (
         preferences.frequency,
@@ -168,7 +142,7 @@ def subscriber_row(row: dict[str, Any]) -> Subscriber:
             max_papers=int(row["max_papers"]),
             timezone=row["timezone"],
         ),
-        requested=preferences_from(row["requested"]),
+        requested=Preferences.from_dict(row["requested"]) if row["requested"] else None,
         bounces=int(row["bounces"]),
         session_version=int(row["session_version"]),
         created_at=_utc(row["created_at"]),

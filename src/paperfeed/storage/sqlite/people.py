@@ -39,7 +39,6 @@ def stamp(when: datetime) -> str:
 
 
 def subscriber_row(row: sqlite3.Row) -> Subscriber:
-    requested = json.loads(row["requested"]) if row["requested"] else None
     return Subscriber(
         id=int(row["id"]),
         email=row["email"],
@@ -52,7 +51,7 @@ def subscriber_row(row: sqlite3.Row) -> Subscriber:
             max_papers=int(row["max_papers"]),
             timezone=row["timezone"],
         ),
-        requested=_requested(requested),
+        requested=Preferences.from_dict(json.loads(row["requested"])) if row["requested"] else None,
         bounces=int(row["bounces"]),
         session_version=int(row["session_version"]),
         created_at=parse_datetime(row["created_at"]),
@@ -128,7 +127,9 @@ class PeopleQueries(Database):
                 (
                     subscriber.status,
                     *_preference_values(subscriber.preferences),
-                    _requested_json(subscriber.requested),
+                    json.dumps(subscriber.requested.as_dict(), ensure_ascii=False)
+                    if subscriber.requested
+                    else None,
                     subscriber.session_version,
                     stamp(subscriber.confirmed_at) if subscriber.confirmed_at else None,
                     stamp(now),
@@ -312,35 +313,6 @@ class PeopleQueries(Database):
             )
         ]
         return status
-
-
-def _requested(data: dict | None) -> Preferences | None:
-    if data is None:
-        return None
-    return Preferences(
-        frequency=data["frequency"],
-        weekdays_only=bool(data["weekdays_only"]),
-        topics=tuple(data["topics"]),
-        categories=tuple(data["categories"]),
-        max_papers=int(data["max_papers"]),
-        timezone=data.get("timezone", "UTC"),
-    )
-
-
-def _requested_json(preferences: Preferences | None) -> str | None:
-    if preferences is None:
-        return None
-    return json.dumps(
-        {
-            "frequency": preferences.frequency,
-            "weekdays_only": preferences.weekdays_only,
-            "topics": list(preferences.topics),
-            "categories": list(preferences.categories),
-            "max_papers": preferences.max_papers,
-            "timezone": preferences.timezone,
-        },
-        ensure_ascii=False,
-    )
 
 
 def _preference_values(preferences: Preferences) -> tuple[object, ...]:
