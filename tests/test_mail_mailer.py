@@ -243,3 +243,20 @@ def test_a_lease_shorter_than_a_send_still_delivers_everything(store, settings, 
         _queue(store, settings, f"tiny{n}@example.org")
     report = deliver_due(store, OutboxTransport(tmp_path / "out"), NOW, lease_s=0)
     assert report.sent == 3 and store.mail_status().counts == {"sent": 3}
+
+
+def test_one_process_prunes_at_a_time(store, settings, tmp_path):
+    from paperfeed.mail.mailer import PRUNE_LOCK, prune_sent_mail
+    from paperfeed.storage import open_store
+
+    _queue(store, settings, "old@example.org")
+    deliver_due(store, OutboxTransport(tmp_path / "out"), NOW)
+    later = NOW + timedelta(days=settings.mail_keep_days + 1)
+    other = open_store(settings.database_url, migrate=False, pool_size=2)  # another process
+    try:
+        with other.job_lock(PRUNE_LOCK) as held:
+            assert held and prune_sent_mail(store, settings, later) is None
+    finally:
+        other.close()
+    assert prune_sent_mail(store, settings, later) == 1
+    assert prune_sent_mail(store, settings, later) == 0

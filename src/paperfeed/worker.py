@@ -19,13 +19,13 @@ from paperfeed.ingest.harvest import harvest_arxiv
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.ingest.oai import OaiError
 from paperfeed.ingest.pipeline import IngestFailed, ingest_sources
+from paperfeed.mail.mailer import prune_sent_mail
 from paperfeed.search.searcher import Searcher
 from paperfeed.search.update import update_search
 from paperfeed.storage import Store
 
 PRUNE_EVERY = timedelta(days=1)
 INGEST_LOCK = "worker-ingest"
-PRUNE_LOCK = "mail-prune"
 
 
 @dataclass
@@ -50,12 +50,11 @@ def run_cycle(
     """One cycle at `now`: prune and ingest when due (unless another worker is at it), then
     the digests due at PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date."""
     if schedule.due(schedule.last_prune, PRUNE_EVERY, now):
-        with store.job_lock(PRUNE_LOCK) as held:
-            if held:
-                before = now - timedelta(days=settings.mail_keep_days)
-                echo(f"pruned the bytes of {store.prune_mail(before)} sent messages")
-            else:
-                echo("prune: another worker is pruning; skipped")
+        pruned = prune_sent_mail(store, settings, now)
+        if pruned is None:
+            echo("prune: another process is pruning; skipped")
+        else:
+            echo(f"pruned the bytes of {pruned} sent messages")
         schedule.last_prune = now
     every = timedelta(seconds=settings.worker_ingest_every_s)
     if settings.worker_sources and schedule.due(schedule.last_ingest, every, now):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from paperfeed.cli.context import get_settings, get_store
-from paperfeed.mail.mailer import deliver_due, outbox_dir, transport_for
+from paperfeed.mail.mailer import deliver_due, outbox_dir, prune_sent_mail, transport_for
 
 
 @click.group()
@@ -32,8 +32,11 @@ def mail_send(ctx: click.Context, limit: int | None) -> None:
 def mail_prune(ctx: click.Context) -> None:
     """Drop the bytes of mail sent more than PAPERFEED_MAIL_KEEP_DAYS ago (rows stay)."""
     settings = get_settings(ctx)
-    before = datetime.now(UTC) - timedelta(days=settings.mail_keep_days)
-    dropped = get_store(ctx).prune_mail(before)
+    now = datetime.now(UTC)
+    dropped = prune_sent_mail(get_store(ctx), settings, now)
+    if dropped is None:
+        raise click.ClickException("another process is pruning the mail; try again when it ends")
+    before = now - timedelta(days=settings.mail_keep_days)
     click.echo(f"dropped the bytes of {dropped} messages sent before {before:%Y-%m-%d %H:%M} UTC")
 
 

@@ -296,3 +296,15 @@ def _deliver_one(
     else:
         store.mail_sent(mail.id, now)
         report.sent += 1
+
+
+PRUNE_LOCK = "mail-prune"
+
+
+def prune_sent_mail(store: Store, settings: Settings, now: datetime) -> int | None:
+    """Drop the bytes of mail sent more than PAPERFEED_MAIL_KEEP_DAYS before `now`; how many,
+    or None when another process (anywhere) is pruning already."""
+    with store.job_lock(PRUNE_LOCK) as held:
+        if not held:
+            return None
+        return store.prune_mail(now - timedelta(days=settings.mail_keep_days))
