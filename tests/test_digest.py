@@ -262,3 +262,22 @@ def test_composing_in_two_processes_gives_everyone_one_digest(world, smtp_server
     ]
     topic_mail = inbox.to("p01@example.org")[0].get_body(("plain",)).get_content()
     assert 'matches your topic "dynamical systems"' in topic_mail
+
+
+def test_a_period_another_process_is_composing_is_left_to_it(world, smtp_server, store):
+    from paperfeed.storage import open_store
+
+    settings, searcher, subscribe = world
+    subscribe("ada@example.org")
+    other = open_store(settings.database_url, migrate=False, pool_size=2)  # another worker
+    try:
+        with other.job_lock(f"digest-compose:{DAY.isoformat()}") as held:
+            assert held
+            busy = compose_digests(store, searcher, settings, NOW, DAY)
+            assert (busy.due, busy.elsewhere, busy.composed) == (1, 1, 0)
+            assert "1 left to the process composing their period" in busy.summary()
+            assert compose_digests(store, searcher, settings, NOW, DAY, dry_run=True).composed
+    finally:
+        other.close()
+    done = compose_digests(store, searcher, settings, NOW, DAY)
+    assert (done.composed, done.saved, done.elsewhere) == (1, 1, 0)
