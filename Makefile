@@ -76,20 +76,25 @@ bench-ingest: $(STAMP)
 bench-embed: $(MODEL)
 	$(BIN)/python bench/embed.py
 
+# bench-quality, -latency, -web and -compose run on SQLite and on PostgreSQL:
+# scripts/bench-postgres.sh starts the benchmark server (kept between runs) unless
+# PAPERFEED_BENCH_POSTGRES_URL names one.
+BENCH_POSTGRES = PAPERFEED_BENCH_POSTGRES_URL=$${PAPERFEED_BENCH_POSTGRES_URL:-$$(scripts/bench-postgres.sh start)}
+
 bench-quality: $(MODEL)
-	$(BIN)/python bench/search_quality.py
+	$(BENCH_POSTGRES) $(BIN)/python bench/search_quality.py
 
 bench-latency: $(MODEL)
-	$(BIN)/python bench/search_latency.py
+	$(BENCH_POSTGRES) $(BIN)/python bench/search_latency.py
 
 bench-web: $(MODEL)
-	$(BIN)/python bench/web_load.py
+	$(BENCH_POSTGRES) $(BIN)/python bench/web_load.py
 
 bench-trending: $(STAMP)
 	$(BIN)/python bench/trending_replay.py
 
 bench-compose: $(MODEL)
-	$(BIN)/python bench/digest_compose.py
+	$(BENCH_POSTGRES) $(BIN)/python bench/digest_compose.py
 
 bench-deliver: $(STAMP)
 	$(BIN)/python bench/digest_deliver.py

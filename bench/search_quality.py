@@ -2,6 +2,7 @@
 
 Run with `make bench-quality` (or `.venv/bin/python bench/search_quality.py`). Each corpus is
 ingested into its own store under data/bench/ (kept between runs, so only the first run embeds),
+on SQLite and, given a PostgreSQL server, on PostgreSQL with local vectors and with pgvector,
 then every train/judged query is run in keyword, vector and hybrid mode through the same code
 as `paperfeed search --queries FILE --trec`, and the runs are scored with ir-measures.
 `--tune` searches the fusion parameters on the SciFact train queries (never on test).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,8 @@ from paperfeed.ingest.pipeline import ingest_sources
 from paperfeed.search.searcher import open_searcher
 from paperfeed.search.update import update_search
 from paperfeed.storage import open_store
+from paperfeed.vector_files import export_vectors, import_vectors
+from search_latency import postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -47,19 +51,34 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def prepare(name: str, model_dir: str):
-    """The dataset's store and searcher, ingested and embedded (incrementally)."""
+def prepare(name: str, model_dir: str, postgres_url: str | None = None, vector_index="local"):
+    """The dataset's store and searcher, ingested and embedded (incrementally), on SQLite or
+    (given a server) on PostgreSQL. Vectors made once are kept in data/bench/<name>.vectors.npz
+    and loaded by the other backend, so each corpus is embedded once."""
     corpus, queries_file, qrels_file = DATASETS[name]
     folder = DATA / name
     WORK.mkdir(parents=True, exist_ok=True)
-    settings = Settings(database_url=f"sqlite:///{WORK / name}.db", model_dir=model_dir)
+    if postgres_url is None:
+        url = f"sqlite:///{WORK / name}.db"
+    else:
+        url = postgres_database(postgres_url, f"paperfeed_quality_{name}")
+    settings = Settings(
+        database_url=url, data_dir=str(WORK), model_dir=model_dir, vector_index=vector_index
+    )
     store = open_store(settings.database_url)
     report = ingest_sources(store, [str(folder / corpus)], settings)
-    searcher = open_searcher(settings, store, load_embedder(settings))
+    embedder = load_embedder(settings)
+    vectors = WORK / f"{name}.vectors.npz"
+    if vectors.exists() and store.count_embeddings(embedder.model_id) < store.count_papers():
+        import_vectors(store, vectors, embedder.model_id)
+    searcher = open_searcher(settings, store, embedder)
     started = time.perf_counter()
     update = update_search(searcher)
+    if not vectors.exists():
+        export_vectors(store, embedder.model_id, vectors)
     print(
-        f"{name}: {report.summary()}; {update.summary()} in {time.perf_counter() - started:.0f} s"
+        f"{name} on {store.url.split(':')[0]} ({vector_index} vectors): {report.summary()}; "
+        f"{update.summary()} in {time.perf_counter() - started:.0f} s"
     )
     qrels = load_qrels(folder / qrels_file)
     queries = [json.loads(line) for line in (folder / queries_file).read_text().splitlines()]
@@ -103,29 +122,58 @@ def main() -> int:
     parser.add_argument(
         "--weights", type=float, nargs=2, default=None, help="fusion weights: keyword vector"
     )
+    parser.add_argument(
+        "--backend", nargs="*", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("PAPERFEED_BENCH_POSTGRES_URL"),
+        help="A PostgreSQL server for the PostgreSQL runs (scripts/bench-postgres.sh starts one).",
+    )
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} not found (the shared data sets are not on this machine)")
         return 0
+    configurations = [("sqlite", "local")] if "sqlite" in args.backend else []
+    if "postgres" in args.backend:
+        if args.postgres_url:
+            configurations += [("postgres", "local"), ("postgres", "pgvector")]
+        else:
+            print("postgres: skipped (no --postgres-url or PAPERFEED_BENCH_POSTGRES_URL)")
     table = []
     for name in args.datasets:
-        store, searcher, queries, qrels = prepare(name, args.model_dir)
-        if args.rrf_k is not None:
-            searcher.rrf_k = args.rrf_k
-        if args.weights is not None:
-            searcher.weights = tuple(args.weights)
-        if args.tune and name == "scifact":
-            searcher.rrf_k, searcher.weights = tune(searcher, queries, qrels)
-        for mode in ("keyword", "vector", "hybrid"):
-            started = time.perf_counter()
-            values = score(qrels, run(searcher, queries, mode))
-            elapsed = (time.perf_counter() - started) / max(1, len(queries)) * 1000
-            table.append((name, mode, values["nDCG@10"], values["R@100"], len(queries), elapsed))
-        store.close()
+        for backend, vector_index in configurations:
+            server = args.postgres_url if backend == "postgres" else None
+            store, searcher, queries, qrels = prepare(name, args.model_dir, server, vector_index)
+            if args.rrf_k is not None:
+                searcher.rrf_k = args.rrf_k
+            if args.weights is not None:
+                searcher.weights = tuple(args.weights)
+            if args.tune and name == "scifact" and backend == "sqlite":
+                searcher.rrf_k, searcher.weights = tune(searcher, queries, qrels)
+            for mode in ("keyword", "vector", "hybrid"):
+                started = time.perf_counter()
+                values = score(qrels, run(searcher, queries, mode))
+                elapsed = (time.perf_counter() - started) / max(1, len(queries)) * 1000
+                table.append(
+                    (
+                        name,
+                        f"{backend}/{vector_index}",
+                        mode,
+                        values["nDCG@10"],
+                        values["R@100"],
+                        len(queries),
+                        elapsed,
+                    )
+                )
+            store.close()
     print()
-    print(f"{'dataset':<10} {'mode':<8} {'nDCG@10':>8} {'R@100':>7} {'queries':>8} {'ms/query':>9}")
-    for name, mode, ndcg, recall, count, ms in table:
-        print(f"{name:<10} {mode:<8} {ndcg:8.4f} {recall:7.4f} {count:8d} {ms:9.1f}")
+    print(
+        f"{'dataset':<10} {'store/vectors':<18} {'mode':<8} {'nDCG@10':>8} {'R@100':>7} "
+        f"{'queries':>8} {'ms/query':>9}"
+    )
+    for name, where, mode, ndcg, recall, count, ms in table:
+        print(f"{name:<10} {where:<18} {mode:<8} {ndcg:8.4f} {recall:7.4f} {count:8d} {ms:9.1f}")
     return 0
 
 
