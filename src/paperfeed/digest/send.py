@@ -110,71 +110,41 @@ def compose_digests(
     for period, subscribers in sorted(groups.items(), key=lambda item: item[0].key):
         # One process composes a period at a time (on any machine): a second would render
         # every digest again only to drop it at saving. It uses all its cores (fork) instead.
+        report.due += len(subscribers)
         with store.job_lock(f"digest-compose:{period.key}") as held:
             if not held and not dry_run:
-                report.due += len(subscribers)
                 report.elsewhere += len(subscribers)
                 continue
-            _compose_period(
-                store,
-                searcher,
-                settings,
-                now,
-                dry_run,
-                processes,
-                parallel_min,
-                period,
-                subscribers,
-                report,
-                clock,
-            )
+            with clock("prepare"):
+                done = store.digested(period.key)
+                todo = [s for s in subscribers if s.id not in done]
+                report.done_before += len(subscribers) - len(todo)
+                if not todo:
+                    continue
+                pool = PeriodPapers(store, period.since, period.until)
+                matcher = TopicMatcher(searcher, period, pool)
+                sent = store.papers_sent(list(pool.by_pk))
+            with clock("search topics"):
+                matcher.prefetch(t for s in todo for t in s.preferences.topics)
+            job = _Shard(settings, period, pool, matcher, sent, now, dry_run)
+            shards = processes if processes > 1 and not dry_run and len(todo) >= parallel_min else 1
+            if shards > 1 and "fork" in multiprocessing.get_all_start_methods():
+                with clock("compose in processes"):
+                    parts = job.run_forked([todo[i::shards] for i in range(shards)])
+            else:
+                parts = [job.run(store, todo)]
+            for part in parts:
+                report.composed += part.composed
+                report.saved += part.saved
+                report.empty += part.empty
+                report.plans += part.plans
+                for name, seconds in part.seconds.items():
+                    # Work done side by side in several processes: CPU seconds, summed.
+                    label = name if shards == 1 else f"{name} (cpu, {shards} processes)"
+                    report.seconds[label] = report.seconds.get(label, 0.0) + seconds
+            report.topics_searched += len(matcher)
+            log.info("digests for %s: %d papers in the period", period.key, len(pool))
     return report
-
-
-def _compose_period(
-    store: Store,
-    searcher: Searcher,
-    settings: Settings,
-    now: datetime,
-    dry_run: bool,
-    processes: int,
-    parallel_min: int,
-    period: DigestPeriod,
-    subscribers: list[Subscriber],
-    report: DigestReport,
-    clock: _Clock,
-) -> None:
-    """compose_digests for one period (its lock held)."""
-    with clock("prepare"):
-        done = store.digested(period.key)
-        report.due += len(subscribers)
-        todo = [s for s in subscribers if s.id not in done]
-        report.done_before += len(subscribers) - len(todo)
-        if not todo:
-            return
-        pool = PeriodPapers(store, period.since, period.until)
-        matcher = TopicMatcher(searcher, period, pool)
-        sent = store.papers_sent(list(pool.by_pk))
-    with clock("search topics"):
-        matcher.prefetch(t for s in todo for t in s.preferences.topics)
-    job = _Shard(settings, period, pool, matcher, sent, now, dry_run)
-    shards = processes if processes > 1 and not dry_run and len(todo) >= parallel_min else 1
-    if shards > 1 and "fork" in multiprocessing.get_all_start_methods():
-        with clock("compose in processes"):
-            parts = job.run_forked([todo[i::shards] for i in range(shards)])
-    else:
-        parts = [job.run(store, todo)]
-    for part in parts:
-        report.composed += part.composed
-        report.saved += part.saved
-        report.empty += part.empty
-        report.plans += part.plans
-        for name, seconds in part.seconds.items():
-            # Work done side by side in several processes: CPU seconds, summed.
-            label = name if shards == 1 else f"{name} (cpu, {shards} processes)"
-            report.seconds[label] = report.seconds.get(label, 0.0) + seconds
-    report.topics_searched += len(matcher)
-    log.info("digests for %s: %d papers in the period", period.key, len(pool))
 
 
 @dataclass

@@ -6,15 +6,12 @@ holds the vectors or builds a graph of its own; each search is one query to the 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from paperfeed.search.vector import decode_vector, rank_exactly
 from paperfeed.storage.base import SharedVectors
-
-log = logging.getLogger("paperfeed.search")
 
 EF_SEARCH = 100  # candidates the HNSW search keeps (pgvector's default is 40)
 
