@@ -55,10 +55,12 @@ browser:
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Development mode (the /outbox page, which shows sign-in links) only on a loopback address.
+DEV := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),--dev,)
 
 run: $(STAMP) $(MODEL) $(KATEX)
 	$(BIN)/paperfeed ingest --sample
-	$(BIN)/paperfeed serve --dev --host $(HOST) --port $(PORT)
+	$(BIN)/paperfeed serve $(DEV) --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -173,3 +173,16 @@ def test_mail_status_and_send_through_the_outbox(run, settings, tmp_path):
     )
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
     assert "sent              1" in run("mail", "status").stdout
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "papers.example.org"])
+def test_dev_mode_refuses_to_listen_beyond_loopback(run, host):
+    """--dev serves /outbox (live sign-in links): on a public address it does not start."""
+    result = run("serve", "--dev", "--host", host, "--port", "1")
+    assert result.exit_code == 2 and "loopback" in result.output
+
+
+def test_dev_mode_from_the_environment_is_refused_too(settings, tmp_path):
+    env = {"PAPERFEED_DATABASE_URL": settings.database_url, "PAPERFEED_DEV": "1"}
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "1"], env=env)
+    assert result.exit_code == 2 and "loopback" in result.output

@@ -223,7 +223,8 @@ def test_the_dev_outbox_shows_what_was_sent(store, settings, tmp_path, fake_embe
     dev = dataclasses.replace(
         settings, dev=True, secret_key="secret-for-the-outbox-test-0123456789"
     )
-    with TestClient(build_web_app(store, dev, tmp_path, fake_embedder)) as client:
+    app = build_web_app(store, dev, tmp_path, fake_embedder)
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
         client.post("/api/subscribe", json={"email": "gil@example.org"})
         listing = client.get("/outbox")
         assert listing.status_code == 200 and "gil@example.org" in listing.text
@@ -231,6 +232,10 @@ def test_the_dev_outbox_shows_what_was_sent(store, settings, tmp_path, fake_embe
         shown = client.get(f"/outbox/{name}")
         assert "Confirm your subscription" in shown.text and "<iframe" in shown.text
         assert client.get("/outbox/../../etc/passwd").status_code in (400, 404)
+    # A client on another machine (a dev server behind a proxy, say) never sees the outbox.
+    with TestClient(app, client=("203.0.113.9", 50000)) as stranger:
+        assert stranger.get("/outbox").status_code == 404
+        assert stranger.get(f"/outbox/{name}").status_code == 404
     plain = dataclasses.replace(settings, secret_key=dev.secret_key)
     with TestClient(build_web_app(store, plain, tmp_path / "b", fake_embedder)) as client:
         assert client.get("/outbox").status_code == 404

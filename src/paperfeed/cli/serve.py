@@ -9,6 +9,7 @@ import click
 
 from paperfeed.cli.context import get_settings
 from paperfeed.config import settings_environment
+from paperfeed.netaddr import is_loopback
 
 
 @click.command()
@@ -34,7 +35,11 @@ from paperfeed.config import settings_environment
     help="Reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For and "
     "X-Forwarded-Proto are believed: rate limits count the client's address, not the proxy's.",
 )
-@click.option("--dev", is_flag=True, help="Development mode: show the mail outbox at /outbox.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development mode: show the mail outbox at /outbox (loopback hosts only).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -53,6 +58,13 @@ def serve(
     settings = get_settings(ctx)
     if dev:
         settings = dataclasses.replace(settings, dev=True)
+    if settings.dev and not is_loopback(host):
+        raise click.UsageError(
+            f"development mode shows every mail, sign-in links included, at /outbox: it only "
+            f"listens on loopback (127.0.0.1, ::1, localhost), not on {host}. Serve without "
+            "--dev (and PAPERFEED_DEV unset) to listen there, or reach a development server "
+            "through an SSH tunnel (ssh -L 8000:127.0.0.1:8000 host)."
+        )
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
     if workers == 1:
         uvicorn.run(

@@ -9,15 +9,27 @@ from email.policy import default
 from pathlib import Path
 from typing import cast
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException
 
 from paperfeed.mail.mailer import outbox_dir
+from paperfeed.netaddr import is_loopback
 from paperfeed.web.app import state_of
 from paperfeed.web.params import BadRequest
 
-router = APIRouter(prefix="/outbox", include_in_schema=False)
+
+def _loopback_only(request: Request) -> None:
+    """The outbox holds live sign-in links: only a browser on this machine may read it."""
+    client = request.client.host if request.client else ""
+    if not is_loopback(client):
+        raise HTTPException(404)
+
+
+router = APIRouter(
+    prefix="/outbox", include_in_schema=False, dependencies=[Depends(_loopback_only)]
+)
 _NAME = re.compile(r"^\d{8}-[a-z]+\.eml$")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 SHOWN_HEADERS = (
