@@ -170,3 +170,15 @@ def test_sign_in_links_work_once_and_a_bounced_address_gets_nothing(store, peopl
         "suppressed"
     )
     assert _queued(store) == []
+
+
+def test_an_ipv6_network_is_limited_as_one_client_and_unknown_clients_share_a_bucket(store, people):
+    for n in range(20):
+        subs.request_sign_in(store, people, f"six{n}@example.org", f"2001:db8:7:7::{n:x}", NOW)
+    with pytest.raises(subs.RateLimited):  # another address in the same /64
+        subs.request_sign_in(store, people, "six99@example.org", "2001:db8:7:7:ffff::1", NOW)
+    assert subs.request_sign_in(store, people, "next@example.org", "2001:db8:7:8::1", NOW)
+    for n in range(20):
+        subs.request_sign_in(store, people, f"anon{n}@example.org", None, NOW)
+    with pytest.raises(subs.RateLimited):  # no address is not a way around the limit
+        subs.request_sign_in(store, people, "anon99@example.org", None, NOW)

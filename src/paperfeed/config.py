@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,15 @@ class Settings:
         5, "Subscribe or sign-in requests one address may cause per hour (mail-bomb guard)."
     )
     ip_limit_per_hour: int = _setting(20, "Subscribe or sign-in requests one IP may make per hour.")
-    dev: bool = _setting(False, "Development mode: show the mail outbox at /outbox.")
+    trusted_proxies: str = _setting(
+        "",
+        "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed "
+        "(comma-separated addresses or networks, e.g. 10.0.0.10 or 10.0.0.0/24); empty: none, "
+        "and rate limits count the connecting address.",
+    )
+    dev: bool = _setting(
+        False, "Development mode: show the mail outbox at /outbox (loopback hosts only)."
+    )
     index_dir: str = _setting(
         "",
         "Folder of the search indexes (rebuilt from the database when missing); "
@@ -269,12 +278,26 @@ def _validate(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+    for proxy in (p.strip() for p in settings.trusted_proxies.split(",")):
+        if proxy and proxy != "*" and not _is_network(proxy):
+            raise ConfigError(
+                f"{ENV_PREFIX}TRUSTED_PROXIES: {proxy!r} is not an address or a network "
+                "(10.0.0.10, 10.0.0.0/24, ::1)"
+            )
     if settings.embedding_threads < 0:
         raise ConfigError(f"{ENV_PREFIX}EMBEDDING_THREADS must not be negative")
     if settings.vector_index not in VECTOR_INDEXES:
         raise ConfigError(f"{ENV_PREFIX}VECTOR_INDEX must be one of {', '.join(VECTOR_INDEXES)}")
     if settings.vector_index == "pgvector" and not is_postgres(settings.database_url):
         raise ConfigError(f"{ENV_PREFIX}VECTOR_INDEX=pgvector needs a postgresql:// database")
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:

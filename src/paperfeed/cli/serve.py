@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
 import click
 
@@ -30,10 +31,9 @@ from paperfeed.netaddr import is_loopback
 )
 @click.option(
     "--forwarded-allow-ips",
-    default="127.0.0.1",
-    show_default=True,
-    help="Reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For and "
-    "X-Forwarded-Proto are believed: rate limits count the client's address, not the proxy's.",
+    default=None,
+    help="Reverse proxies (comma-separated addresses or networks) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed; default PAPERFEED_TRUSTED_PROXIES (none).",
 )
 @click.option(
     "--dev",
@@ -47,7 +47,7 @@ def serve(
     port: int,
     log_level: str,
     workers: int,
-    forwarded_allow_ips: str,
+    forwarded_allow_ips: str | None,
     dev: bool,
 ) -> None:
     """Serve the web pages, the JSON API and the feeds (uvicorn)."""
@@ -65,6 +65,9 @@ def serve(
             "--dev (and PAPERFEED_DEV unset) to listen there, or reach a development server "
             "through an SSH tunnel (ssh -L 8000:127.0.0.1:8000 host)."
         )
+    if forwarded_allow_ips is not None:
+        settings = dataclasses.replace(settings, trusted_proxies=forwarded_allow_ips)
+    proxies = _proxy_options(settings.trusted_proxies)
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
     if workers == 1:
         uvicorn.run(
@@ -72,7 +75,7 @@ def serve(
             host=host,
             port=port,
             log_level=log_level,
-            forwarded_allow_ips=forwarded_allow_ips,
+            **proxies,
         )
         return
     # Worker processes build their own app from the environment: hand them these settings.
@@ -84,5 +87,14 @@ def serve(
         port=port,
         log_level=log_level,
         workers=workers,
-        forwarded_allow_ips=forwarded_allow_ips,
+        **proxies,
     )
+
+
+def _proxy_options(trusted: str) -> dict[str, Any]:
+    """uvicorn's proxy options: believe forwarded headers only from the named proxies (uvicorn
+    would otherwise believe any client on loopback, so X-Forwarded-For could pick an IP)."""
+    proxies = [p.strip() for p in trusted.split(",") if p.strip()]
+    if not proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": proxies}

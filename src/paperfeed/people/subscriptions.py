@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from paperfeed.config import Settings
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing, render
 from paperfeed.models import FREQUENCIES, Preferences, Subscriber
+from paperfeed.netaddr import rate_bucket
 from paperfeed.people.addresses import normalise_address
 from paperfeed.people.tokens import BadToken, sign_token, token_id, verify_token
 from paperfeed.storage import Store
@@ -122,7 +123,8 @@ def _check_rate(
     store: Store, settings: Settings, action: str, ip: str | None, email: str, now: datetime
 ) -> bool:
     """RateLimited when the IP asked too often; False (send nothing) when the address did."""
-    if ip and not store.take_rate(f"{action}:ip:{ip}", now, HOUR_S, settings.ip_limit_per_hour):
+    client = rate_bucket(ip)  # an IPv6 /64 counts as one client; unknown ones share a bucket
+    if not store.take_rate(f"{action}:ip:{client}", now, HOUR_S, settings.ip_limit_per_hour):
         raise RateLimited("too many requests from your network; try again in an hour")
     return store.take_rate(
         f"{action}:address:{email}", now, HOUR_S, settings.address_limit_per_hour
