@@ -182,3 +182,24 @@ def test_an_ipv6_network_is_limited_as_one_client_and_unknown_clients_share_a_bu
         subs.request_sign_in(store, people, f"anon{n}@example.org", None, NOW)
     with pytest.raises(subs.RateLimited):  # no address is not a way around the limit
         subs.request_sign_in(store, people, "anon99@example.org", None, NOW)
+
+
+def test_case_variants_of_an_address_are_one_person(store, people):
+    variants = [
+        "".join(c.upper() if mask >> i & 1 else c for i, c in enumerate("victim")) + "@Example.org"
+        for mask in range(15)
+    ]
+    assert len(set(variants)) == 15
+    for n, address in enumerate(variants):
+        subs.request_subscription(store, people, address, WANTS, f"198.51.100.{n}", NOW)
+    # One row, under the address as first typed, and one address's rate limit: five mails.
+    assert store.subscriber_by_email("VICTIM@example.org").email == "victim@example.org"
+    confirmations = _queued(store)
+    assert len(confirmations) == people.address_limit_per_hour
+    first = subs.confirm_subscription(store, people, _link(confirmations[0], "confirm"), None, NOW)
+    # Signing in with any variant opens the same account.
+    later = NOW + timedelta(hours=2)
+    subs.request_sign_in(store, people, "ViCtIm@example.org", "192.0.2.50", later)
+    (signin,) = [m for m in _queued(store, later + timedelta(days=2)) if "sign-in" in m["Subject"]]
+    signed_in = subs.complete_sign_in(store, people, _link(signin, "signin"), None, later)
+    assert signed_in.id == first.id

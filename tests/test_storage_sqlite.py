@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from conftest import make_paper
-from paperfeed.models import Featured, HarvestState, SearchFilters, UpsertCounts
+from paperfeed.models import Featured, HarvestState, Preferences, SearchFilters, UpsertCounts
 from paperfeed.storage import PaperNotFound, SqliteStore, StorageError, open_store
 from paperfeed.storage.sqlite import sqlite_path
 
@@ -35,6 +35,7 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
         "004_people.sql",
         "005_votes_digests.sql",
         "006_contract.sql",
+        "007_email_key.sql",
     ]
 
 
@@ -47,6 +48,7 @@ def test_fresh_database_applies_every_migration(tmp_path):
         "004_people.sql",
         "005_votes_digests.sql",
         "006_contract.sql",
+        "007_email_key.sql",
     ]
     assert store.migrate() == []
     store.close()
@@ -225,3 +227,29 @@ def test_threads_get_their_own_connections(store):
     for thread in threads:
         thread.join()
     assert seen == ["2606.00001"] * 4
+
+
+def test_case_variants_written_before_addresses_were_case_folded_keep_their_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    open_store(url).close()
+    # Roll the database back to before 007, with two case variants of one address in it.
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.executescript(
+        "DROP INDEX subscribers_by_address_key; ALTER TABLE subscribers DROP COLUMN email_key;"
+        "DELETE FROM schema_migrations WHERE name = '007_email_key.sql';"
+    )
+    for address in ("Ada@example.org", "ada@example.org", "bo@example.org"):
+        conn.execute(
+            "INSERT INTO subscribers (email, created_at, updated_at) VALUES (?, ?, ?)",
+            (address, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"),
+        )
+    conn.commit()
+    conn.close()
+    store = open_store(url)
+    try:
+        assert store.subscriber_by_email("ADA@example.org").email == "Ada@example.org"  # oldest
+        assert store.subscriber_by_email("Bo@Example.org").email == "bo@example.org"
+        new = store.create_subscriber("BO@example.org", Preferences(), datetime.now(UTC))
+        assert new.email == "bo@example.org"  # the existing row, not a new one
+    finally:
+        store.close()

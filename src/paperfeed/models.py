@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -209,6 +210,12 @@ class Subscriber:
     def is_account(self) -> bool:
         """A confirmed address can sign in (and has preferences), subscribed or not."""
         return self.confirmed_at is not None and self.status != "suppressed"
+
+
+def address_key(email: str) -> str:
+    """What makes two addresses the same person: `Ada@X.org` and `ada@x.org` are one mailbox
+    to every provider, so addresses are compared lowercased (and shown as typed)."""
+    return unicodedata.normalize("NFC", email.strip().lower())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from paperfeed.config import Settings
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing, render
-from paperfeed.models import FREQUENCIES, Preferences, Subscriber
+from paperfeed.models import FREQUENCIES, Preferences, Subscriber, address_key
 from paperfeed.netaddr import rate_bucket
 from paperfeed.people.addresses import normalise_address
 from paperfeed.people.tokens import BadToken, sign_token, token_id, verify_token
@@ -127,7 +127,7 @@ def _check_rate(
     if not store.take_rate(f"{action}:ip:{client}", now, HOUR_S, settings.ip_limit_per_hour):
         raise RateLimited("too many requests from your network; try again in an hour")
     return store.take_rate(
-        f"{action}:address:{email}", now, HOUR_S, settings.address_limit_per_hour
+        f"{action}:address:{address_key(email)}", now, HOUR_S, settings.address_limit_per_hour
     )
 
 

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from paperfeed.models import MailStatus, OutgoingMail, Preferences, QueuedMail, Subscriber
+from paperfeed.models import (
+    MailStatus,
+    OutgoingMail,
+    Preferences,
+    QueuedMail,
+    Subscriber,
+    address_key,
+)
 from paperfeed.storage.errors import SubscriberNotFound
 from paperfeed.storage.postgres.database import Connection, Database, lock_key
 from paperfeed.storage.postgres.rows import (
@@ -94,7 +101,8 @@ class PeopleQueries(Database):
     def subscriber_by_email(self, email: str) -> Subscriber | None:
         with self._conn() as conn:
             row = conn.execute(
-                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = %s", (email,)
+                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email_key = %s",
+                (address_key(email),),
             ).fetchone()
         return subscriber_row(row) if row else None
 
@@ -112,13 +120,14 @@ class PeopleQueries(Database):
         with self._write() as conn:
             # A concurrent insert of the same address makes this wait for it, then do nothing.
             conn.execute(
-                "INSERT INTO subscribers (email, frequency, weekdays_only, topics, categories, "
-                "max_papers, timezone, created_at, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (email) DO NOTHING",
-                (email, *preference_values(preferences), now, now),
+                "INSERT INTO subscribers (email, email_key, frequency, weekdays_only, topics, "
+                "categories, max_papers, timezone, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (email, address_key(email), *preference_values(preferences), now, now),
             )
             row = conn.execute(
-                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = %s", (email,)
+                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email_key = %s",
+                (address_key(email),),
             ).fetchone()
         if row is None:  # pragma: no cover - the row was just written
             raise SubscriberNotFound(email)

@@ -7,7 +7,14 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from paperfeed.models import MailStatus, OutgoingMail, Preferences, QueuedMail, Subscriber
+from paperfeed.models import (
+    MailStatus,
+    OutgoingMail,
+    Preferences,
+    QueuedMail,
+    Subscriber,
+    address_key,
+)
 from paperfeed.storage.errors import SubscriberNotFound
 from paperfeed.storage.sqlite.database import Database
 from paperfeed.storage.sqlite.rows import parse_datetime
@@ -91,7 +98,8 @@ class PeopleQueries(Database):
 
     def subscriber_by_email(self, email: str) -> Subscriber | None:
         row = self.conn.execute(
-            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = ?", (email,)
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email_key = ?",
+            (address_key(email),),
         ).fetchone()
         return subscriber_row(row) if row else None
 
@@ -107,10 +115,16 @@ class PeopleQueries(Database):
         """A new pending subscriber, or the existing one with that address (unchanged)."""
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO subscribers (email, frequency, weekdays_only, topics, categories, "
-                "max_papers, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (email) DO NOTHING",
-                (email, *_preference_values(preferences), stamp(now), stamp(now)),
+                "INSERT INTO subscribers (email, email_key, frequency, weekdays_only, topics, "
+                "categories, max_papers, timezone, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    email,
+                    address_key(email),
+                    *_preference_values(preferences),
+                    stamp(now),
+                    stamp(now),
+                ),
             )
         found = self.subscriber_by_email(email)
         if found is None:  # pragma: no cover - the row was just written
