@@ -45,7 +45,9 @@ def test_subscribing_sends_only_a_confirmation_until_it_is_used(store, people):
     assert subscriber.requested == WANTS
     (confirmation,) = _queued(store)
     assert confirmation["Subject"] == "Confirm your subscription to paperfeed"
-    assert 'new papers on "dynamical systems"' in confirmation.get_body(("plain",)).get_content()
+    body = confirmation.get_body(("plain",)).get_content()
+    assert "trending papers with new papers on 1 topic (shown once you confirm)" in body
+    assert "dynamical systems" not in confirmation.as_string()  # the requester's words stay out
     assert "List-Unsubscribe" not in confirmation  # not a list mail
 
     confirmed = subs.confirm_subscription(
@@ -203,3 +205,14 @@ def test_case_variants_of_an_address_are_one_person(store, people):
     (signin,) = [m for m in _queued(store, later + timedelta(days=2)) if "sign-in" in m["Subject"]]
     signed_in = subs.complete_sign_in(store, people, _link(signin, "signin"), None, later)
     assert signed_in.id == first.id
+
+
+def test_a_confirmation_mail_never_quotes_what_the_requester_typed(store, people):
+    bait = "URGENT: your account is locked, log in at http://evil.example/login"
+    wants = Preferences(topics=tuple(f"{bait} {n}" for n in range(10)), categories=("cs.LG",))
+    subs.request_subscription(store, people, "ada@example.org", wants, None, NOW)
+    (confirmation,) = _queued(store)
+    for part in confirmation.iter_parts():
+        content = part.get_content()
+        assert "evil.example" not in content and "URGENT" not in content
+        assert "10 topics and 1 arXiv category" in content

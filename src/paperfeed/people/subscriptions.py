@@ -51,6 +51,27 @@ def describe(preferences: Preferences) -> str:
     return words
 
 
+def describe_unconfirmed(preferences: Preferences) -> str:
+    """What a confirmation mail says is asked for: counts, never the requester's own words
+    (anyone can type anything into the form, and the mail goes out under our name)."""
+    cadence = "a daily" if preferences.frequency == "daily" else "a weekly"
+    words = f"{cadence} email of trending papers"
+    if preferences.frequency == "daily" and preferences.weekdays_only:
+        words += " on weekdays"
+    chosen = []
+    if preferences.topics:
+        chosen.append(_count(len(preferences.topics), "topic"))
+    if preferences.categories:
+        chosen.append(_count(len(preferences.categories), "arXiv category", "arXiv categories"))
+    if chosen:
+        words += " with new papers on " + " and ".join(chosen) + " (shown once you confirm)"
+    return words
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"1 {one}" if n == 1 else f"{n} {many or one + 's'}"
+
+
 def parse_preferences(
     frequency: str | None = None,
     weekdays_only: object = False,
@@ -232,7 +253,7 @@ def _request_subscription(
         "confirm",
         subscriber,
         now,
-        wants=describe(preferences),
+        wants=describe_unconfirmed(preferences),
         confirm_url=f"{_base(settings)}/confirm/{token}",
     )
     return "confirmation"
