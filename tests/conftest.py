@@ -283,6 +283,46 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_server(folder: Path, *args: str, **environ: str):
+    """A `paperfeed serve` process of its own (real model, empty SQLite catalog in `folder`),
+    for tests of what only a real server shows; returns (process, URL). Terminate it."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    if not (MODEL_DIR / "manifest.json").exists():
+        pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": f"sqlite:///{folder / 'paperfeed.db'}",
+        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
+        **environ,
+    }
+    command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--log-level", "warning", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/api/papers?limit=1", timeout=2)
+            return server, url
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"the server did not start:\n{server.communicate()[0]}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """A real `paperfeed serve` process on a free port, over the bundled sample (real model).

@@ -23,6 +23,7 @@ from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.web.limits import BodyLimit
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
 from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
@@ -88,6 +89,8 @@ def create_app(
     if settings.dev:
         app.include_router(outbox.router)
     app.include_router(pages.router)
+
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def set_csrf_cookie(request: Request, call_next: Any) -> Response:
