@@ -240,3 +240,14 @@ def test_a_generated_secret_is_made_once_and_shared_by_every_process(store, sett
     # ... unless a key file made by an older release is there (links already mailed).
     key_file(settings).write_text("an-older-key-kept-in-the-data-folder-0123456789\n")
     assert ensure_secret_key(settings).secret_key.startswith("an-older-key")
+
+
+def test_a_spent_token_reads_as_spent_in_every_process(store, database_url):
+    assert not store.token_spent("session:abc")
+    assert store.spend_token("session:abc", datetime(2026, 12, 1, tzinfo=UTC))
+    other = open_store(database_url)
+    try:
+        assert other.token_spent("session:abc") and not other.token_spent("session:abd")
+        assert not other.spend_token("session:abc", datetime(2026, 12, 2, tzinfo=UTC))
+    finally:
+        other.close()

@@ -1,6 +1,5 @@
 """Large request bodies are refused before they are read, over a real `paperfeed serve`."""
 
-
 import httpx
 import pytest
 

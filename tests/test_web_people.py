@@ -23,6 +23,11 @@ def _csrf(client, url: str = "/") -> str:
     return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(url).text).group(1)
 
 
+def _use(client, link: str, **options):
+    """Press the button on a confirmation or sign-in link's page, as a browser does."""
+    return client.post(link, data={"csrf": _csrf(client, link)}, **options)
+
+
 def _link(inbox, address: str, kind: str) -> str:
     message = inbox.to(address)[-1]
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -42,7 +47,7 @@ def test_double_opt_in_end_to_end(client, smtp_server, store):
     assert opened.status_code == 200 and "Confirm my subscription" in opened.text
     assert store.subscriber_by_email("ada@example.org").status == "pending"
 
-    done = client.post(link, follow_redirects=False)
+    done = _use(client, link, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/preferences?welcome=1"
     cookie = done.headers["set-cookie"]
     assert "pf_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -52,7 +57,7 @@ def test_double_opt_in_end_to_end(client, smtp_server, store):
     assert "ada@example.org" in preferences.text and "You are subscribed" in preferences.text
     assert len(inbox.to("ada@example.org")) == 1  # nothing but the confirmation
 
-    again = client.post(link, follow_redirects=False)
+    again = _use(client, link, follow_redirects=False)
     assert again.status_code == 400 and "used already" in again.text
 
 
@@ -77,7 +82,7 @@ def test_the_api_answers_the_same_whether_or_not_an_address_is_subscribed(
     body = {"email": "bo@example.org", "topics": ["dynamical systems"], "frequency": "weekly"}
     first = client.post("/api/subscribe", json=body)
     assert first.status_code == 202
-    client.post(_link(inbox, "bo@example.org", "confirm"))
+    _use(client, _link(inbox, "bo@example.org", "confirm"))
     active = store.subscriber_by_email("bo@example.org")
     assert (active.status, active.preferences.frequency, active.preferences.topics) == (
         "active",
@@ -138,7 +143,7 @@ def test_one_click_unsubscribe_needs_no_cookie_and_get_changes_nothing(
 ):
     _, inbox = smtp_server
     client.post("/api/subscribe", json={"email": "dee@example.org"})
-    client.post(_link(inbox, "dee@example.org", "confirm"))
+    _use(client, _link(inbox, "dee@example.org", "confirm"))
     subscriber = store.subscriber_by_email("dee@example.org")
     url = list_links(mail_settings, subscriber, datetime.now(UTC)).unsubscribe
     path = url.removeprefix("https://papers.example.org")
@@ -163,7 +168,7 @@ def test_one_click_unsubscribe_needs_no_cookie_and_get_changes_nothing(
 def test_preferences_by_signed_link_and_signed_in(client, smtp_server, store, mail_settings):
     _, inbox = smtp_server
     client.post("/api/subscribe", json={"email": "eve@example.org"})
-    client.post(_link(inbox, "eve@example.org", "confirm"))
+    _use(client, _link(inbox, "eve@example.org", "confirm"))
     subscriber = store.subscriber_by_email("eve@example.org")
     link = list_links(mail_settings, subscriber, datetime.now(UTC)).preferences
     path = link.removeprefix("https://papers.example.org")
@@ -208,15 +213,43 @@ def test_passwordless_sign_in_and_sign_out(client, smtp_server, store):
     link = _link(inbox, "fay@example.org", "signin")
     assert "Sign in" in client.get(link).text
     assert store.subscriber_by_email("fay@example.org") is None  # opening the link did nothing
-    signed = client.post(link, follow_redirects=False)
+    signed = _use(client, link, follow_redirects=False)
     assert signed.status_code == 303
     page = client.get("/preferences")
     assert "fay@example.org" in page.text and 'value="paused" checked' in page.text
     assert "fay@example.org" in client.get("/").text  # shown in the header
+    session = client.cookies["pf_session"]
     out = client.post("/signout", data={"csrf": _csrf(client)}, follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/preferences", follow_redirects=False).status_code == 303
-    assert client.post(link).status_code == 400  # single use
+    assert _use(client, link).status_code == 400  # single use
+    # A copy of the old cookie (a shared computer, a stolen cookie) is signed out too.
+    copy = TestClient(client.app, base_url="https://testserver", cookies={"pf_session": session})
+    assert copy.get("/preferences", follow_redirects=False).status_code == 303
+
+
+def _signed_in(client, inbox, address: str) -> TestClient:
+    """A second browser, signed in to `address` through its own sign-in link."""
+    browser = TestClient(client.app, base_url="https://testserver")
+    browser.post("/signin", data={"email": address, "csrf": _csrf(browser, "/signin")})
+    link = _link(inbox, address, "signin")
+    _use(browser, link)
+    assert browser.get("/preferences", follow_redirects=False).status_code == 200
+    return browser
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_account(client, smtp_server, store):
+    _, inbox = smtp_server
+    laptop = _signed_in(client, inbox, "gus@example.org")
+    phone = _signed_in(client, inbox, "gus@example.org")
+    other = _signed_in(client, inbox, "hal@example.org")
+    page = laptop.get("/preferences")
+    assert "Sign out everywhere" in page.text
+    laptop.post("/signout/everywhere", data={"csrf": _csrf(laptop, "/preferences")})
+    for browser in (laptop, phone):
+        assert browser.get("/preferences", follow_redirects=False).status_code == 303
+    assert other.get("/preferences", follow_redirects=False).status_code == 200  # not theirs
+    assert store.subscriber_by_email("gus@example.org").is_account  # the account stays
 
 
 def test_the_dev_outbox_shows_what_was_sent(store, settings, tmp_path, fake_embedder):
@@ -260,7 +293,7 @@ def test_a_subscription_by_api_with_topics_brings_a_digest_with_those_topics(
         },
     )
     assert answer.status_code == 202
-    assert client.post(_link(inbox, "topical@example.org", "confirm")).status_code == 200
+    assert _use(client, _link(inbox, "topical@example.org", "confirm")).status_code == 200
     subscriber = store.subscriber_by_email("topical@example.org")
     assert subscriber.preferences.topics == ("dynamical systems",)
     assert subscriber.preferences.timezone == "Europe/Paris"
@@ -274,3 +307,25 @@ def test_a_subscription_by_api_with_topics_brings_a_digest_with_those_topics(
     assert "== Your topic: dynamical systems ==" in text
     assert "Koopman operators for dynamical systems" in text
     assert 'matches your topic "dynamical systems"' in text
+
+
+def test_a_form_on_another_site_cannot_sign_a_visitor_in(client, smtp_server, store):
+    """Login CSRF: the attacker's own links, posted from their page without our cookie."""
+    _, inbox = smtp_server
+    attacker = TestClient(client.app, base_url="https://testserver")
+    attacker.post("/signin", data={"email": "mal@example.org", "csrf": _csrf(attacker, "/signin")})
+    signin = _link(inbox, "mal@example.org", "signin")
+    attacker.post("/api/subscribe", json={"email": "mal2@example.org"})
+    confirm = _link(inbox, "mal2@example.org", "confirm")
+    victim = TestClient(client.app, base_url="https://testserver")
+    for link in (signin, confirm):
+        forged = victim.post(link, follow_redirects=False)  # no CSRF token: a cross-site form
+        assert forged.status_code == 400 and "pf_session" not in forged.headers.get(
+            "set-cookie", ""
+        )
+        stolen = victim.post(link, data={"csrf": _csrf(attacker, link)}, follow_redirects=False)
+        assert stolen.status_code == 400  # the attacker's token is tied to the attacker's cookie
+    assert store.subscriber_by_email("mal2@example.org").status == "pending"
+    assert store.subscriber_by_email("mal@example.org") is None or not (
+        store.subscriber_by_email("mal@example.org").is_account
+    )

@@ -24,7 +24,8 @@ def _sign_in(client, inbox, address: str) -> None:
     client.post("/signin", data={"email": address, "csrf": _csrf(client, "/signin")})
     text = inbox.to(address)[-1].get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
-    assert client.post(link, follow_redirects=False).status_code == 303
+    pressed = client.post(link, data={"csrf": _csrf(client, link)}, follow_redirects=False)
+    assert pressed.status_code == 303
 
 
 def _vote(client, paper_id: str, on: str = "1", **extra):

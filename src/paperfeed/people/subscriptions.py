@@ -380,6 +380,13 @@ def unsubscribe(
     return stop_mail(store, subscriber, ip, now)
 
 
+def sign_out_everywhere(store: Store, subscriber: Subscriber, now: datetime) -> Subscriber:
+    """End every session of `subscriber` and retire the preferences links mailed so far."""
+    return store.save_subscriber(
+        replace(subscriber, session_version=subscriber.session_version + 1), now
+    )
+
+
 def stop_mail(store: Store, subscriber: Subscriber, ip: str | None, now: datetime) -> Subscriber:
     """Unsubscribe `subscriber` (signed in, or through a link)."""
     if subscriber.status in ("unsubscribed", "suppressed"):

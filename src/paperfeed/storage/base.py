@@ -250,6 +250,10 @@ class People(Protocol):
         """Mark a single-use token used; False if it had been used before."""
         ...
 
+    def token_spent(self, token: str) -> bool:
+        """Whether `token` was spent (a used link, an ended session)."""
+        ...
+
     def take_rate(self, bucket: str, now: datetime, window_s: float, limit: int) -> bool:
         """Count an event unless `limit` already fell in the window; False when limited."""
         ...

@@ -172,8 +172,12 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
 
 
 @router.post("/confirm/{token}", include_in_schema=False, response_model=None)
-def confirm(request: Request, token: str) -> Response:
+async def confirm(request: Request, token: str) -> Response:
+    """Starts a session, so it needs the page's CSRF token: a form on another site must not
+    sign a visitor into an account of its choosing."""
     state = state_of(request)
+    form = await _form(request)
+    check_csrf(request, state.settings, form.get(CSRF_FIELD))
     try:
         subscriber = subs.confirm_subscription(
             state.store, state.settings, token, _ip(request), _now()
@@ -216,8 +220,11 @@ def signin_link(request: Request, token: str) -> HTMLResponse:
 
 
 @router.post("/signin/{token}", include_in_schema=False, response_model=None)
-def signin(request: Request, token: str) -> Response:
+async def signin(request: Request, token: str) -> Response:
+    """Like confirming: a session starts, so the page's CSRF token is needed."""
     state = state_of(request)
+    form = await _form(request)
+    check_csrf(request, state.settings, form.get(CSRF_FIELD))
     try:
         subscriber = subs.complete_sign_in(state.store, state.settings, token, _ip(request), _now())
     except BadToken as exc:
@@ -233,7 +240,22 @@ async def signout(request: Request) -> RedirectResponse:
     form = await _form(request)
     check_csrf(request, state.settings, form.get(CSRF_FIELD))
     response = RedirectResponse("/", status_code=303)
-    end_session(response, state.settings)
+    end_session(request, response, state.store, state.settings, _now())
+    return response
+
+
+@router.post("/signout/everywhere", include_in_schema=False)
+async def signout_everywhere(request: Request) -> RedirectResponse:
+    """End every session of this account, on every device, and retire the preferences links
+    in mail sent so far."""
+    state = state_of(request)
+    form = await _form(request)
+    check_csrf(request, state.settings, form.get(CSRF_FIELD))
+    subscriber = current_subscriber(request, state.store, state.settings, _now())
+    if subscriber is not None:
+        subs.sign_out_everywhere(state.store, subscriber, _now())
+    response = RedirectResponse("/", status_code=303)
+    end_session(request, response, state.store, state.settings, _now())
     return response
 
 

@@ -16,7 +16,7 @@ from fastapi import Request, Response
 
 from paperfeed.config import Settings
 from paperfeed.models import Subscriber
-from paperfeed.people.tokens import BadToken, sign_token, verify_token
+from paperfeed.people.tokens import BadToken, sign_token, token_id, verify_token
 from paperfeed.storage import Store, SubscriberNotFound
 
 SESSION_COOKIE = "pf_session"
@@ -52,6 +52,8 @@ def current_subscriber(
     else:
         if claims.version != subscriber.session_version or not subscriber.is_account:
             subscriber = None  # signed out everywhere since, or no longer an account
+        elif store.token_spent(token_id(claims)):
+            subscriber = None  # this session was signed out
     request.state.pf_account = (cookie, subscriber)
     return subscriber
 
@@ -79,7 +81,19 @@ def start_session(
     )
 
 
-def end_session(response: Response, settings: Settings) -> None:
+def end_session(
+    request: Request, response: Response, store: Store, settings: Settings, now: datetime
+) -> None:
+    """Sign this browser out: its session token is revoked (a copy of the cookie no longer
+    works), and the cookie is deleted."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        try:
+            claims = verify_token(settings.secret_key, cookie, "session", now)
+        except BadToken:
+            pass  # nothing to revoke
+        else:
+            store.spend_token(token_id(claims), now)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(settings)
     )

@@ -183,6 +183,10 @@ class PeopleQueries(Database):
             )
             return cursor.rowcount == 1
 
+    def token_spent(self, token: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM spent_tokens WHERE token = ?", (token,)).fetchone()
+        return row is not None
+
     def take_rate(self, bucket: str, now: datetime, window_s: float, limit: int) -> bool:
         """Count one event in `bucket` unless that would pass `limit` events per `window_s`
         (a leaky bucket: `limit` at once, then one per window/limit); False when limited.
