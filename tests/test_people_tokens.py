@@ -41,3 +41,56 @@ def test_junk_is_refused_cleanly(junk):
 def test_tokens_without_expiry_keep_working():
     token = sign_token(SECRET, "unsubscribe", "7", NOW, None)
     assert verify_token(SECRET, token, "unsubscribe", NOW + timedelta(days=3650)).subject == "7"
+
+
+def _old_style(purpose: str, subject: str) -> str:
+    """A token as signed before keys were derived per purpose: HMAC under the raw secret."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    body = json.dumps({"p": purpose, "s": subject, "e": 0, "n": "x"}, separators=(",", ":"))
+    payload = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+    digest = hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).digest()
+    return payload + "." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def test_each_purpose_signs_with_its_own_key():
+    for purpose in ("confirm", "signin", "prefs", "session"):
+        with pytest.raises(BadToken, match="damaged"):
+            verify_token(SECRET, _old_style(purpose, "7"), purpose, NOW)
+    # Unsubscribe links already in people's mailboxes keep working.
+    assert verify_token(SECRET, _old_style("unsubscribe", "7"), "unsubscribe", NOW).subject == "7"
+
+
+def test_a_token_has_exactly_one_spelling():
+    token = sign_token(SECRET, "confirm", "42", NOW, 3600)
+    payload, signature = token.split(".")
+    variants = [
+        f"{payload}=.{signature}",
+        f"{payload}.{signature}=",
+        f"{payload}:.{signature}",
+        f"{payload}\n.{signature}",
+        f"{payload.replace('-', '+').replace('_', '/')}.{signature}",
+        f"{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+    ]
+    for variant in variants:
+        if variant != token:
+            with pytest.raises(BadToken):
+                verify_token(SECRET, variant, "confirm", NOW)
+
+
+def test_a_csrf_value_never_passes_for_a_token():
+    """The CSRF field is an HMAC of a value the client chooses: make that value a token's
+    payload, and the field must still not be the token's signature."""
+    import base64
+
+    from paperfeed.config import Settings
+    from paperfeed.web.security import _csrf_value
+
+    payload = sign_token(SECRET, "session", "1", NOW, 3600).split(".")[0]
+    field = _csrf_value(Settings(secret_key=SECRET), payload)
+    forged = payload + "." + base64.urlsafe_b64encode(bytes.fromhex(field)).decode().rstrip("=")
+    with pytest.raises(BadToken):
+        verify_token(SECRET, forged, "session", NOW)

@@ -16,7 +16,7 @@ from fastapi import Request, Response
 
 from paperfeed.config import Settings
 from paperfeed.models import Subscriber
-from paperfeed.people.tokens import BadToken, sign_token, token_id, verify_token
+from paperfeed.people.tokens import BadToken, derive_key, sign_token, token_id, verify_token
 from paperfeed.storage import Store, SubscriberNotFound
 
 SESSION_COOKIE = "pf_session"
@@ -100,8 +100,10 @@ def end_session(
 
 
 def _csrf_value(settings: Settings, cookie: str) -> str:
-    digest = hmac.new(settings.secret_key.encode(), f"csrf:{cookie}".encode(), hashlib.sha256)
-    return digest.hexdigest()
+    """The form value for a CSRF cookie, under a key of its own (the cookie is the client's
+    choice: nothing signed here may ever pass for a token)."""
+    key = derive_key(settings.secret_key, "csrf")
+    return hmac.new(key, cookie.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
 def csrf_token(request: Request, settings: Settings) -> str:

@@ -183,9 +183,7 @@ class PeopleQueries(Database):
 
     def token_spent(self, token: str) -> bool:
         with self._conn() as conn:
-            row = conn.execute(
-                "SELECT 1 FROM spent_tokens WHERE token = %s", (token,)
-            ).fetchone()
+            row = conn.execute("SELECT 1 FROM spent_tokens WHERE token = %s", (token,)).fetchone()
         return row is not None
 
     def take_rate(self, bucket: str, now: datetime, window_s: float, limit: int) -> bool:
