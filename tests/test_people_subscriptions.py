@@ -216,3 +216,34 @@ def test_a_confirmation_mail_never_quotes_what_the_requester_typed(store, people
         content = part.get_content()
         assert "evil.example" not in content and "URGENT" not in content
         assert "10 topics and 1 arXiv category" in content
+
+
+def test_a_confirmation_link_confirms_the_request_it_was_sent_for(store, people):
+    mine = Preferences(frequency="weekly", topics=("graph neural networks",))
+    theirs = Preferences(frequency="daily", topics=("casino bonus",), max_papers=50)
+    subs.request_subscription(store, people, "ada@example.org", mine, "192.0.2.1", NOW)
+    subs.request_subscription(store, people, "ada@example.org", theirs, "198.51.100.7", NOW)
+    first, second = _queued(store)
+    with pytest.raises(BadToken, match="earlier request"):
+        subs.confirm_subscription(store, people, _link(first, "confirm"), None, NOW)
+    assert store.subscriber_by_email("ada@example.org").status == "pending"
+    confirmed = subs.confirm_subscription(store, people, _link(second, "confirm"), None, NOW)
+    assert confirmed.preferences == theirs  # the newest request, which its own link confirms
+
+
+def test_preferences_links_lapse_and_are_retired_by_signing_out_everywhere(store, people):
+    subs.request_subscription(store, people, "ada@example.org", WANTS, None, NOW)
+    ada = subs.confirm_subscription(store, people, _link(_queued(store)[0], "confirm"), None, NOW)
+    links = subs.list_links(people, ada, NOW)
+    prefs = links.preferences.rsplit("/", 1)[1]
+    unsubscribe = links.unsubscribe.rsplit("/", 1)[1]
+    later = NOW + timedelta(days=people.preferences_link_days - 1)
+    assert subs.subscriber_for_link(store, people, prefs, "prefs", later).id == ada.id
+    with pytest.raises(BadToken, match="expired"):
+        subs.subscriber_for_link(store, people, prefs, "prefs", later + timedelta(days=2))
+    subs.sign_out_everywhere(store, ada, NOW)
+    with pytest.raises(BadToken, match="retired"):
+        subs.subscriber_for_link(store, people, prefs, "prefs", NOW)
+    # Unsubscribing from an old mail always works.
+    years = NOW + timedelta(days=3650)
+    assert subs.unsubscribe(store, people, unsubscribe, None, years).status == "unsubscribed"

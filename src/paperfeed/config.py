@@ -96,6 +96,11 @@ class Settings:
         48.0, "How long confirmation and sign-in links work (they work once)."
     )
     session_days: float = _setting(30.0, "How long a sign-in lasts.")
+    preferences_link_days: float = _setting(
+        60.0,
+        "How long the preferences link in a mail works (each digest brings a new one; "
+        "unsubscribe links never lapse).",
+    )
     address_limit_per_hour: int = _setting(
         5, "Subscribe or sign-in requests one address may cause per hour (mail-bomb guard)."
     )
@@ -239,6 +244,7 @@ def _validate(settings: Settings) -> None:
         "refresh_interval_s",
         "confirm_ttl_hours",
         "session_days",
+        "preferences_link_days",
         "mail_lease_s",
         "worker_ingest_every_s",
         "mail_keep_days",

@@ -7,6 +7,8 @@ BadPreferences or RateLimited for the web layer to show.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,11 +19,12 @@ from paperfeed.mail.messages import ListLinks, build_message, new_message_id, ou
 from paperfeed.models import FREQUENCIES, Preferences, Subscriber, address_key
 from paperfeed.netaddr import rate_bucket
 from paperfeed.people.addresses import normalise_address
-from paperfeed.people.tokens import BadToken, sign_token, token_id, verify_token
-from paperfeed.storage import Store
+from paperfeed.people.tokens import BadToken, Claims, sign_token, token_id, verify_token
+from paperfeed.storage import Store, SubscriberNotFound
 
 HOUR_S = 3600.0
-LIST_LINK_TTL_S: float | None = None  # unsubscribe and preferences links in mail keep working
+DAY_S = 86_400.0
+UNSUBSCRIBE_TTL_S: float | None = None  # an unsubscribe link in any mail ever sent keeps working
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 200
 MAX_CATEGORIES = 20
@@ -159,8 +162,17 @@ def _base(settings: Settings) -> str:
 def list_links(settings: Settings, subscriber: Subscriber, now: datetime) -> ListLinks:
     """The unsubscribe and preferences links every list mail to `subscriber` carries."""
     subject = str(subscriber.id)
-    unsubscribe = sign_token(settings.secret_key, "unsubscribe", subject, now, LIST_LINK_TTL_S)
-    prefs = sign_token(settings.secret_key, "prefs", subject, now, LIST_LINK_TTL_S)
+    unsubscribe = sign_token(settings.secret_key, "unsubscribe", subject, now, UNSUBSCRIBE_TTL_S)
+    # A preferences link opens the account's settings: it lapses, and "sign out everywhere"
+    # (a new session version) retires every one mailed before.
+    prefs = sign_token(
+        settings.secret_key,
+        "prefs",
+        subject,
+        now,
+        settings.preferences_link_days * DAY_S,
+        version=subscriber.session_version,
+    )
     return ListLinks(
         unsubscribe=f"{_base(settings)}/unsubscribe/{unsubscribe}",
         preferences=f"{_base(settings)}/preferences/{prefs}",
@@ -245,7 +257,12 @@ def _request_subscription(
     subscriber = store.save_subscriber(replace(subscriber, requested=preferences), now)
     store.log_consent(subscriber.id, now, ip, "requested", describe(preferences))
     token = sign_token(
-        settings.secret_key, "confirm", str(subscriber.id), now, settings.confirm_ttl_hours * HOUR_S
+        settings.secret_key,
+        "confirm",
+        str(subscriber.id),
+        now,
+        settings.confirm_ttl_hours * HOUR_S,
+        bound=_digest(preferences),
     )
     _queue(
         store,
@@ -259,11 +276,18 @@ def _request_subscription(
     return "confirmation"
 
 
-def _spend(store: Store, settings: Settings, token: str, purpose: str, now: datetime) -> str:
+def _digest(preferences: Preferences) -> str:
+    """Names one request's preferences, so its confirmation link confirms those and no
+    others (a later request for the same address must not ride on an earlier link)."""
+    data = json.dumps(preferences.as_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
+
+
+def _spend(store: Store, settings: Settings, token: str, purpose: str, now: datetime) -> Claims:
     claims = verify_token(settings.secret_key, token, purpose, now)
     if not store.spend_token(token_id(claims), now):
         raise BadToken("this link has been used already")
-    return claims.subject
+    return claims
 
 
 def check_token(settings: Settings, token: str, purpose: str, now: datetime) -> None:
@@ -282,7 +306,13 @@ def confirm_subscription(
 def _confirm(
     store: Store, settings: Settings, token: str, ip: str | None, now: datetime
 ) -> Subscriber:
-    subscriber = store.get_subscriber(int(_spend(store, settings, token, "confirm", now)))
+    claims = _spend(store, settings, token, "confirm", now)
+    subscriber = store.get_subscriber(int(claims.subject))
+    if subscriber.requested is None or claims.bound != _digest(subscriber.requested):
+        raise BadToken(
+            "this link is for an earlier request: use the link in the latest email, "
+            "or subscribe again"
+        )
     if subscriber.status == "suppressed":
         raise BadToken("mail to this address bounced too often; it cannot be subscribed")
     subscriber = store.save_subscriber(
@@ -290,7 +320,7 @@ def _confirm(
             subscriber,
             status="active",
             confirmed_at=subscriber.confirmed_at or now,
-            preferences=subscriber.requested or subscriber.preferences,
+            preferences=subscriber.requested,
             requested=None,
         ),
         now,
@@ -310,8 +340,11 @@ def request_sign_in(
     found = store.subscriber_by_email(email)
     if found is not None and found.status == "suppressed":
         return "suppressed"
+    # The link names a row, not the address (links end up in logs and browser histories): a
+    # new address gets a row that is no account, and no subscription, until the link is used.
+    subscriber = found or store.create_subscriber(email, Preferences(frequency="paused"), now)
     token = sign_token(
-        settings.secret_key, "signin", email, now, settings.confirm_ttl_hours * HOUR_S
+        settings.secret_key, "signin", str(subscriber.id), now, settings.confirm_ttl_hours * HOUR_S
     )
     subject, text, html = render(
         "signin",
@@ -329,8 +362,8 @@ def request_sign_in(
         message_id=new_message_id(settings),
         now=now,
     )
-    store.enqueue_mail(outgoing(message, "signin", found.id if found else None), now)
-    return "signin" if found else "signin-new"
+    store.enqueue_mail(outgoing(message, "signin", subscriber.id), now)
+    return "signin" if found is not None and found.is_account else "signin-new"
 
 
 def complete_sign_in(
@@ -338,15 +371,26 @@ def complete_sign_in(
 ) -> Subscriber:
     """Use a sign-in link; a new address becomes an account with no digest until chosen."""
     with store.transaction():
-        return _sign_in(store, _spend(store, settings, token, "signin", now), ip, now)
+        claims = _spend(store, settings, token, "signin", now)
+        return _sign_in(store, int(claims.subject), ip, now)
 
 
-def _sign_in(store: Store, email: str, ip: str | None, now: datetime) -> Subscriber:
-    subscriber = store.subscriber_by_email(email)
-    if subscriber is None:
-        subscriber = store.create_subscriber(email, Preferences(frequency="paused"), now)
+def _sign_in(store: Store, subscriber_id: int, ip: str | None, now: datetime) -> Subscriber:
+    subscriber = store.get_subscriber(subscriber_id)
+    if (
+        subscriber.status == "pending"
+        and subscriber.confirmed_at is None
+        and (subscriber.requested is None)
+    ):
+        # Made by the sign-in request: the address is proven now; no email until chosen.
         subscriber = store.save_subscriber(
-            replace(subscriber, status="active", confirmed_at=now), now
+            replace(
+                subscriber,
+                status="active",
+                confirmed_at=now,
+                preferences=Preferences(frequency="paused"),
+            ),
+            now,
         )
         store.log_consent(
             subscriber.id,
@@ -367,9 +411,16 @@ def _sign_in(store: Store, email: str, ip: str | None, now: datetime) -> Subscri
 def subscriber_for_link(
     store: Store, settings: Settings, token: str, purpose: str, now: datetime
 ) -> Subscriber:
-    """The subscriber an unsubscribe or preferences link is for (these links can be reused)."""
+    """The subscriber an unsubscribe or preferences link is for (these links can be reused;
+    a preferences link stops working once its account signed out everywhere)."""
     claims = verify_token(settings.secret_key, token, purpose, now)
-    return store.get_subscriber(int(claims.subject))
+    try:
+        subscriber = store.get_subscriber(int(claims.subject))
+    except (SubscriberNotFound, ValueError):
+        raise BadToken("this link is for an address we no longer have") from None
+    if purpose == "prefs" and claims.version != subscriber.session_version:
+        raise BadToken("this link has been retired: sign in to change your preferences")
+    return subscriber
 
 
 def unsubscribe(
