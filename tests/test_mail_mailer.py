@@ -153,6 +153,9 @@ def test_outbox_mode_writes_each_message_once(store, settings, tmp_path):
     assert [f.name for f in files] == ["00000001-notice.eml"]
     assert b"Subject: Outbox test" in files[0].read_bytes()
     assert deliver_due(store, transport_for(settings), NOW).sent == 0
+    # Addresses and sign-in links: only the owner may read them.
+    assert files[0].stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "outbox").stat().st_mode & 0o777 == 0o700
 
 
 def test_smtp_urls_parse():

@@ -253,3 +253,17 @@ def test_case_variants_written_before_addresses_were_case_folded_keep_their_rows
         assert new.email == "bo@example.org"  # the existing row, not a new one
     finally:
         store.close()
+
+
+def test_the_database_is_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "private.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        store.create_subscriber("ada@example.org", Preferences(), datetime.now(UTC))
+        for file in (path, tmp_path / "private.db-wal", tmp_path / "private.db-shm"):
+            assert file.stat().st_mode & 0o777 == 0o600, file
+    finally:
+        store.close()
+    path.chmod(0o644)  # made readable by someone else: tightened when next opened
+    open_store(f"sqlite:///{path}").close()
+    assert path.stat().st_mode & 0o777 == 0o600

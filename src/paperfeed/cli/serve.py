@@ -53,6 +53,7 @@ def serve(
     """Serve the web pages, the JSON API and the feeds (uvicorn)."""
     import uvicorn
 
+    from paperfeed.web.access_log import log_config
     from paperfeed.web.app import create_app
 
     settings = get_settings(ctx)
@@ -75,6 +76,7 @@ def serve(
             host=host,
             port=port,
             log_level=log_level,
+            log_config=log_config(),
             **proxies,
         )
         return
@@ -86,6 +88,7 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=log_config(),
         workers=workers,
         **proxies,
     )

@@ -182,12 +182,14 @@ class OutboxTransport:
         self.folder = folder
 
     def send(self, mail: QueuedMail) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         # Named by queue id, so a message sent again after a crash overwrites itself.
         target = self.folder / f"{mail.id:08d}-{mail.kind}.eml"
         tmp = target.with_suffix(".tmp")
         try:
-            tmp.write_bytes(mail.data)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Mail holds addresses and sign-in links: readable by the owner only.
+            with open(os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
+                out.write(mail.data)
             os.replace(tmp, target)
         except OSError as exc:
             raise TransientFailure(f"cannot write {target}: {exc}") from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -15,6 +17,8 @@ from typing import Any
 
 from paperfeed.storage.errors import StorageError
 from paperfeed.storage.urls import sqlite_path  # noqa: F401 - re-exported
+
+log = logging.getLogger("paperfeed.storage")
 
 # SQLite's default limit on host parameters is 32766 since 3.32; stay far below it.
 _CHUNK = 900
@@ -52,6 +56,21 @@ def _split_statements(script: str) -> list[str]:
     return statements
 
 
+def _keep_private(path: Path) -> None:
+    """The database holds people's addresses: readable by its owner only. A new file is made
+    so (SQLite gives its -wal and -shm files the same mode); an existing one is tightened."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+        mode = path.stat().st_mode
+        if mode & 0o077 and path.stat().st_uid == os.getuid():
+            log.warning("%s was readable by other users; it is now private (mode 0600)", path)
+            for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                if file.exists():
+                    file.chmod(0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot open SQLite database {path}: {exc}") from exc
+
+
 class Database:
     """The file, its connections (one per thread, so a web server can share it) and its schema."""
 
@@ -60,6 +79,7 @@ class Database:
         self.url = f"sqlite:///{path}" if path is not None else "sqlite:///:memory:"
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _keep_private(path)
         self._local = threading.local()
         self._memory_conn: sqlite3.Connection | None = None
         self._connections: list[sqlite3.Connection] = []
