@@ -79,3 +79,15 @@ def test_a_real_secret_and_mail_settings_are_accepted():
     assert settings.smtp_url.startswith("smtps://")
     with pytest.raises(ConfigError, match="SMTP_URL"):
         load_settings({"PAPERFEED_SMTP_URL": "http://mail"})
+
+
+def test_an_smtp_password_never_crosses_the_network_in_clear():
+    with pytest.raises(ConfigError, match="in clear"):
+        load_settings({"PAPERFEED_SMTP_URL": "smtp://u:p@mail.example.org:587"})
+    for url in (
+        "smtp://u:p@mail.example.org:587?starttls=1",
+        "smtps://u:p@mail.example.org:465",
+        "smtp://u:p@127.0.0.1:25",  # a relay on this machine
+        "smtp://mail.example.org:25",  # no password to give away
+    ):
+        assert load_settings({"PAPERFEED_SMTP_URL": url}).smtp_url == url

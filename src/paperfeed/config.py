@@ -274,6 +274,12 @@ def _validate(settings: Settings) -> None:
         )
     if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
         raise ConfigError(f"{ENV_PREFIX}SMTP_URL must start with smtp:// or smtps://")
+    if settings.smtp_url and _password_in_clear(settings.smtp_url):
+        raise ConfigError(
+            f"{ENV_PREFIX}SMTP_URL: a password over smtp:// without STARTTLS would cross the "
+            "network in clear; use smtps://...:465 or add ?starttls=1 (only a relay on "
+            "loopback may take it in clear)"
+        )
     for name in (
         "ingest_batch_size",
         "database_pool_size",
@@ -296,6 +302,15 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}VECTOR_INDEX must be one of {', '.join(VECTOR_INDEXES)}")
     if settings.vector_index == "pgvector" and not is_postgres(settings.database_url):
         raise ConfigError(f"{ENV_PREFIX}VECTOR_INDEX=pgvector needs a postgresql:// database")
+
+
+def _password_in_clear(smtp_url: str) -> bool:
+    from paperfeed.mail.mailer import parse_smtp_url
+    from paperfeed.netaddr import is_loopback
+
+    smtp = parse_smtp_url(smtp_url)
+    tls = smtp.implicit_tls or smtp.starttls
+    return bool(smtp.password) and not tls and not is_loopback(smtp.host)
 
 
 def _is_network(text: str) -> bool:
