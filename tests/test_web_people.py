@@ -3,12 +3,12 @@ SMTP server (aiosmtpd)."""
 
 import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import build_web_app, fake_searcher
+from conftest import build_web_app, fake_searcher, query_one
 from paperfeed.people.subscriptions import list_links
 
 
@@ -330,3 +330,44 @@ def test_a_form_on_another_site_cannot_sign_a_visitor_in(client, smtp_server, st
     assert store.subscriber_by_email("mal@example.org") is None or not (
         store.subscriber_by_email("mal@example.org").is_account
     )
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+def test_internationalised_addresses_subscribe_and_get_their_mail(
+    store, mail_settings, tmp_path, fake_embedder, smtputf8
+):
+    """`user@bücher.de` is mailed as user@xn--bcher-kva.de; `ü@example.com` needs a server
+    with SMTPUTF8 and, without one, fails as undeliverable: never a 500."""
+    from aiosmtpd.controller import Controller
+
+    from conftest import free_port
+    from paperfeed.mail.mailer import deliver_due, transport_for
+    from smtp_sink import Inbox
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8)
+    controller.start()
+    try:
+        settings = dataclasses.replace(
+            mail_settings, smtp_url=f"smtp://127.0.0.1:{controller.port}"
+        )
+        app = build_web_app(store, settings, tmp_path, fake_embedder)
+        with TestClient(app, base_url="https://testserver") as client:
+            for address in ("ü@example.com", "user@bücher.de", "Ünïcode@bücher.de"):
+                response = client.post("/api/subscribe", json={"email": address})
+                assert response.status_code == 202, response.text
+            signin = client.post(
+                "/signin", data={"email": "ü@example.com", "csrf": _csrf(client, "/signin")}
+            )
+            assert signin.status_code == 200
+        deliver_due(store, transport_for(settings), datetime.now(UTC) + timedelta(minutes=1))
+        assert store.subscriber_by_email("user@bücher.de").email == "user@bücher.de"  # as typed
+        (punycode,) = inbox.to("user@xn--bcher-kva.de")
+        assert punycode["To"] == "user@xn--bcher-kva.de"
+        unicode_mail = inbox.to("ü@example.com") + inbox.to("Ünïcode@xn--bcher-kva.de")
+        assert len(unicode_mail) == (3 if smtputf8 else 0)
+        if not smtputf8:  # refused for good, said why, and not retried forever
+            failed = query_one(store, "SELECT count(*) FROM outgoing_mail WHERE status = 'bounced'")
+            assert failed == 3
+    finally:
+        controller.stop()

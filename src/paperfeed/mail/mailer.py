@@ -111,7 +111,21 @@ class SmtpTransport:
     def send(self, mail: QueuedMail) -> None:
         smtp = self._connection()
         data, options = mail.data, []
-        if not data.isascii():
+        try:
+            smtp.ehlo_or_helo_if_needed()  # what the server offers (SMTPUTF8, 8BITMIME)
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop_if(True)
+            raise TransientFailure(f"the server did not greet us: {exc}") from exc
+        if not mail.recipient.isascii():
+            # An internationalised mailbox (ü@example.com) has no ASCII form: only a server
+            # that speaks SMTPUTF8 can take it, and ours will never come to.
+            if not smtp.has_extn("smtputf8"):
+                raise PermanentFailure(
+                    f"{mail.recipient}: the mail server does not take internationalised "
+                    "addresses (no SMTPUTF8)"
+                )
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        elif not data.isascii():
             if smtp.has_extn("8bitmime"):
                 options = ["BODY=8BITMIME"]
             else:

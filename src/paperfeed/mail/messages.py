@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from paperfeed.config import Settings
 from paperfeed.mail.dkim import dkim_sign
 from paperfeed.models import OutgoingMail
+from paperfeed.people.addresses import wire_address
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_HTML_BYTES = 100_000  # Gmail clips messages over about 102 KB
@@ -89,7 +90,8 @@ def build_message(
     now: datetime,
     links: ListLinks | None = None,
 ) -> Message:
-    """A multipart/alternative message (see assemble)."""
+    """A multipart/alternative message (see assemble), to the address in its wire form."""
+    to = wire_address(to)
     data = assemble(
         settings,
         to=to,
@@ -164,7 +166,8 @@ def assemble(
         for kind, encoding, body in encoded
     ]
     data = (
-        "\r\n".join(headers).encode("ascii")
+        # ASCII but for an internationalised address in To (RFC 6532, sent with SMTPUTF8)
+        "\r\n".join(headers).encode("utf-8")
         + b"\r\n\r\n"
         + b"".join(parts)
         + f"--{boundary}--\r\n".encode("ascii")

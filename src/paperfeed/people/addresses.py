@@ -30,3 +30,16 @@ def normalise_address(raw: object) -> str:
     except EmailNotValidError as exc:
         raise BadAddress(f"that is not a valid email address ({exc})") from None
     return str(checked.normalized)
+
+
+def wire_address(email: str) -> str:
+    """The address as mail carries it: the domain in its ASCII form (`user@xn--bcher-kva.de`
+    for `user@bücher.de`), so any server takes it; a non-ASCII local part (`ü@example.com`)
+    stays as it is and needs a server that speaks SMTPUTF8."""
+    if email.isascii():
+        return email
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise BadAddress(f"that is not a valid email address ({exc})") from None
+    return f"{checked.local_part}@{checked.ascii_domain}"
