@@ -23,6 +23,7 @@ from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.web.headers import SecurityHeaders
 from paperfeed.web.limits import BodyLimit
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(pages.router)
 
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
 
     @app.middleware("http")
     async def set_csrf_cookie(request: Request, call_next: Any) -> Response:
