@@ -429,12 +429,19 @@ def chromium():
 def _page(request, chromium, live_server, viewport):
     context = chromium.new_context(base_url=live_server, viewport=viewport)
     page = context.new_page()
+    # Every page must run without console errors (a script or style the CSP refused, say).
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    # Refused requests on purpose (a 4xx the test asked for) show as console errors too.
+    unexpected = [e for e in errors if "Failed to load resource" not in e]
+    assert not unexpected, f"console errors: {unexpected}"
 
 
 @pytest.fixture
