@@ -239,7 +239,9 @@ def test_a_generated_secret_is_made_once_and_shared_by_every_process(store, sett
     assert not key_file(settings).exists()
     # ... unless a key file made by an older release is there (links already mailed).
     key_file(settings).write_text("an-older-key-kept-in-the-data-folder-0123456789\n")
+    key_file(settings).chmod(0o644)
     assert ensure_secret_key(settings).secret_key.startswith("an-older-key")
+    assert key_file(settings).stat().st_mode & 0o777 == 0o600  # made private
 
 
 def test_a_spent_token_reads_as_spent_in_every_process(store, database_url):

@@ -5,6 +5,7 @@ machine) signs with the same key."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 from pathlib import Path
 
@@ -14,12 +15,24 @@ from paperfeed.storage.base import Secrets
 from paperfeed.storage.urls import sqlite_path
 
 KEY_FILE = "secret.key"
+log = logging.getLogger("paperfeed.people")
 
 
 def key_file(settings: Settings) -> Path:
     """Where a generated key used to be kept (config.files_dir); still read first, so links
     in mail sent before keys moved into the database keep working."""
     return files_dir(settings) / KEY_FILE
+
+
+def _keep_private(path: Path) -> None:
+    """A key file others can read is a key others may have: made private, and said."""
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+        log.warning(
+            "%s was readable by other users: it is private now; if they may have read it, "
+            "set a new PAPERFEED_SECRET_KEY (links already mailed stop working)",
+            path,
+        )
 
 
 def ensure_secret_key(settings: Settings, store: Secrets | None = None) -> Settings:
@@ -29,6 +42,7 @@ def ensure_secret_key(settings: Settings, store: Secrets | None = None) -> Setti
         return settings
     path = key_file(settings)
     if path.exists():
+        _keep_private(path)
         key = path.read_text().strip()
     elif store is not None:
         key = store.shared_secret(secrets.token_urlsafe(48))
