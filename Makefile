@@ -14,12 +14,21 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
+.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[dev,postgres]'
+	$(PIP) -c requirements.lock -e '.[dev,postgres]'
 	touch $@
+
+# Pin what the dev and postgres extras resolve to now (after changing pyproject.toml).
+lock: $(STAMP)
+	$(BIN)/pip install --quiet --dry-run --ignore-installed --report build/lock.json -e '.[dev,postgres]'
+	$(BIN)/python scripts/write_lock.py build/lock.json requirements.lock
+
+# Known vulnerabilities in the locked dependencies (pip-audit; needs PyPI's JSON API).
+audit: $(STAMP)
+	scripts/audit.sh
 
 # Build-time tools for the model export. torch goes first, on its own: otherwise
 # sentence-transformers (a dependency of the model's package) pulls a CUDA build of a newer one.
@@ -69,7 +78,7 @@ lint: $(STAMP)
 
 # Every store test runs on SQLite and on PostgreSQL: scripts/with-postgres.sh installs PostgreSQL
 # 15 and pgvector when missing, starts a throwaway server on loopback for the run, and stops it.
-test: lint $(MODEL) $(KATEX) browser
+test: lint audit $(MODEL) $(KATEX) browser
 	scripts/with-postgres.sh $(BIN)/pytest --playwright
 
 bench-ingest: $(STAMP)
