@@ -39,7 +39,9 @@ import httpx
 from catalog_copy import SCALE, add_backend_options, chosen_backends, copy_catalog, versions
 from machine import describe
 from paperfeed.config import Settings, settings_environment
+from paperfeed.models import Preferences
 from paperfeed.people.tokens import sign_token
+from paperfeed.storage import open_store
 from paperfeed.storage.urls import is_postgres
 from search_latency import DUMP, WORK, queries
 
@@ -102,22 +104,38 @@ def stop_server(server: subprocess.Popen[str]) -> None:
         server.wait()
 
 
-def sign_in_voters(url: str, count: int) -> list[Voter]:
-    """`count` accounts, signed in the way a reader does it: open the mailed link, press the
-    button; the preferences page they land on holds the form token of their session."""
+def sign_in_voters(url: str, database_url: str, count: int) -> list[Voter]:
+    """`count` accounts, signed in the way a reader does it: open the mailed link (signed for
+    the row a sign-in request makes), press the button with the page's form token; the
+    preferences page they land on holds the form token of their session."""
     voters = []
-    for n in range(count):
-        email = f"voter{n:03d}@example.org"
-        link = sign_token(SECRET_KEY, "signin", email, datetime.now(UTC), 3600)
+    store = open_store(database_url)
+    try:
+        rows = [
+            store.create_subscriber(
+                f"voter{n:03d}@example.org", Preferences(frequency="paused"), datetime.now(UTC)
+            )
+            for n in range(count)
+        ]
+    finally:
+        store.close()
+    for row in rows:
+        link = sign_token(SECRET_KEY, "signin", str(row.id), datetime.now(UTC), 3600)
         with httpx.Client(base_url=url, timeout=30) as browser:
-            browser.get(f"/signin/{link}").raise_for_status()
-            page = browser.post(f"/signin/{link}", follow_redirects=True)
+            button = browser.get(f"/signin/{link}")
+            button.raise_for_status()
+            token = re.search(r'name="csrf" value="([^"]+)"', button.text)
+            if token is None:
+                raise SystemExit(f"no sign-in button for {row.email}")
+            page = browser.post(
+                f"/signin/{link}", data={"csrf": token.group(1)}, follow_redirects=True
+            )
             page.raise_for_status()
             found = re.search(r'name="csrf" value="([^"]+)"', page.text)
             if found is None or "pf_session" not in browser.cookies:
-                raise SystemExit(f"signing in {email} failed: {page.url}")
+                raise SystemExit(f"signing in {row.email} failed: {page.url}")
             cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
-            voters.append(Voter(email, cookie, found.group(1)))
+            voters.append(Voter(row.email, cookie, found.group(1)))
     return voters
 
 
@@ -201,7 +219,7 @@ def measure(
         try:
             wait_until_up(url, server, workers, log)
             if voters is None:
-                voters = sign_in_voters(url, args.voters)
+                voters = sign_in_voters(url, settings.database_url, args.voters)
             day = httpx.get(f"{url}/api/daily_papers?limit=100", timeout=30).json()
             search = [f"/api/papers/search?q={quote_plus(q)}&limit=20" for q in queries(100)]
             scenarios = {
