@@ -14,7 +14,7 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver clean
+.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-trending bench-compose bench-deliver bench-load clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ test: lint audit $(MODEL) $(KATEX) browser
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# 50 readers for 60 s against one server on the bundled sample (SECONDS=600 for the soak run).
+bench-load: $(MODEL)
+	$(BIN)/python bench/load.py --seconds $(or $(SECONDS),60)
 
 bench-embed: $(MODEL)
 	$(BIN)/python bench/embed.py
