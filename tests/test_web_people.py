@@ -371,3 +371,32 @@ def test_internationalised_addresses_subscribe_and_get_their_mail(
             assert failed == 3
     finally:
         controller.stop()
+
+
+HOSTILE_ADDRESSES = [
+    "<script>alert(1)</script>@example.org",
+    '"><img src=x onerror=alert(1)>@example.org',
+    "ev\u202elive@example.org",  # a bidi override
+    "nul\x00l@example.org",
+    "a@example.org\r\nBcc: victim@example.org",
+    "=?utf-8?b?YWRtaW4=?=@example.org",  # would show as "admin@..." in some mail clients
+    "x" * 1_000 + "@example.org",
+    "javascript:alert(1)//@example.org",
+]
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
+def test_hostile_addresses_get_a_clear_400_and_are_never_shown_raw(
+    client, smtp_server, store, address
+):
+    _, inbox = smtp_server
+    api = client.post("/api/subscribe", json={"email": address})
+    assert api.status_code == 400 and api.json()["error"]
+    form = client.post("/subscribe", data={"email": address, "csrf": _csrf(client)})
+    signin = client.post("/signin", data={"email": address, "csrf": _csrf(client, "/signin")})
+    for page in (form, signin):
+        assert page.status_code == 400
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text
+        assert "\u202e" not in page.text and "\x00" not in page.text
+    assert inbox.received == []
+    assert store.subscriber_by_email(address.replace("\x00", "")[:300]) is None

@@ -20,7 +20,7 @@ from paperfeed.config import Settings
 from paperfeed.mail.mailer import deliver_due, transport_for
 from paperfeed.models import Preferences, Subscriber
 from paperfeed.people import subscriptions as subs
-from paperfeed.people.addresses import BadAddress
+from paperfeed.people.addresses import BadAddress, shown_address
 from paperfeed.people.tokens import BadToken
 from paperfeed.storage import Store
 from paperfeed.web.app import state_of
@@ -101,7 +101,9 @@ async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLR
             state.store, state.settings, form.get("email"), preferences, _ip(request), _now()
         )
     except (BadAddress, subs.BadPreferences) as exc:
-        return _page(request, "subscribe.html", 400, error=str(exc), email=form.get("email") or "")
+        return _page(
+            request, "subscribe.html", 400, error=str(exc), email=shown_address(form.get("email"))
+        )
     _send_soon(background, state.store, state.settings)
     return _page(request, "inbox.html", what="subscription")
 
@@ -205,7 +207,9 @@ async def signin_request(request: Request, background: BackgroundTasks) -> HTMLR
     try:
         subs.request_sign_in(state.store, state.settings, form.get("email"), _ip(request), _now())
     except BadAddress as exc:
-        return _page(request, "signin.html", 400, error=str(exc), email=form.get("email") or "")
+        return _page(
+            request, "signin.html", 400, error=str(exc), email=shown_address(form.get("email"))
+        )
     _send_soon(background, state.store, state.settings)
     return _page(request, "inbox.html", what="sign-in")
 
