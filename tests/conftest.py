@@ -283,9 +283,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(folder: Path, *args: str, **environ: str):
-    """A `paperfeed serve` process of its own (real model, empty SQLite catalog in `folder`),
-    for tests of what only a real server shows; returns (process, URL). Terminate it."""
+def start_server(folder: Path, *args: str, sample: bool = False, **environ: str):
+    """A `paperfeed serve` process of its own (real model, a SQLite catalog in `folder`: empty,
+    or the bundled sample), for tests of what only a real server shows; returns (process,
+    URL). Prints the server's output if it does not come up. Terminate it."""
     import subprocess
     import sys
     import time
@@ -295,12 +296,17 @@ def start_server(folder: Path, *args: str, **environ: str):
     if not (MODEL_DIR / "manifest.json").exists():
         pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "PAPERFEED_DATABASE_URL": f"sqlite:///{folder / 'paperfeed.db'}",
         "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
+        "PAPERFEED_BASE_URL": url,
         **environ,
     }
+    if sample:
+        ingest = [sys.executable, "-m", "paperfeed", "ingest", "--sample"]
+        subprocess.run(ingest, env=env, check=True, capture_output=True)
     command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)]
     server = subprocess.Popen(
         [*command, "--log-level", "warning", *args],
@@ -309,12 +315,11 @@ def start_server(folder: Path, *args: str, **environ: str):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(f"{url}/api/papers?limit=1", timeout=2)
-            return server, url
+            if httpx.get(f"{url}/api/papers?limit=1", timeout=2).status_code == 200:
+                return server, url
         except httpx.TransportError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
@@ -325,56 +330,9 @@ def start_server(folder: Path, *args: str, **environ: str):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """A real `paperfeed serve` process on a free port, over the bundled sample (real model).
-
-    Prints the server's output if it does not come up.
-    """
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    if not (MODEL_DIR / "manifest.json").exists():
-        pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
-    folder = tmp_path_factory.mktemp("live")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PAPERFEED_DATABASE_URL": f"sqlite:///{folder / 'paperfeed.db'}",
-        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
-        "PAPERFEED_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "paperfeed", "ingest", "--sample"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    server = subprocess.Popen(
-        # --dev: mail goes to the outbox, shown at /outbox (the browser tests sign in there).
-        [
-            *(sys.executable, "-m", "paperfeed", "serve", "--dev", "--port", str(port)),
-            *("--log-level", "warning"),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/papers?limit=1", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            output = server.communicate()[0]
-            pytest.fail(f"the server did not start:\n{output}")
-        time.sleep(0.2)
+    """A real `paperfeed serve` over the bundled sample, for the browser tests; --dev: mail goes
+    to the outbox, shown at /outbox (the browser tests sign in there)."""
+    server, url = start_server(tmp_path_factory.mktemp("live"), "--dev", sample=True)
     yield url
     server.terminate()
     server.wait(timeout=10)
