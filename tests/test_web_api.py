@@ -130,3 +130,23 @@ def test_openapi_schema_describes_the_api(web_client):
         "/api/papers",
         "/api/papers/{paper_id}",
     } <= set(schema["paths"])
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"frequency": 5},
+        {"frequency": ["weekly"]},
+        {"frequency": True},
+        {"frequency": {}},
+        {"topics": {}},
+        {"max_papers": True},
+        {"timezone": ["UTC"]},
+        {"weekdays_only": {"yes": 1}},
+    ],
+)
+def test_subscribe_api_answers_wrong_json_types_with_a_400(web_client, field):
+    response = web_client.post("/api/subscribe", json={"email": "ada@example.org", **field})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert set(response.json()) == {"error"}

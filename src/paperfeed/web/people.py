@@ -129,8 +129,8 @@ async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONRe
             preferences = subs.parse_preferences(
                 frequency=body.get("frequency"),
                 weekdays_only=body.get("weekdays_only", False),
-                topics=body.get("topics") or [],
-                categories=body.get("categories") or [],
+                topics=body.get("topics"),
+                categories=body.get("categories"),
                 max_papers=body.get("max_papers"),
                 timezone=body.get("timezone"),
             )
