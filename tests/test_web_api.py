@@ -1,6 +1,10 @@
 """The Hugging Face Papers-compatible JSON API through the real ASGI app."""
 
+from datetime import date
+
 import pytest
+
+from conftest import make_paper
 
 
 def test_paper_by_id_has_the_hf_fields(web_client):
@@ -150,3 +154,35 @@ def test_subscribe_api_answers_wrong_json_types_with_a_400(web_client, field):
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/json"
     assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/daily_papers?week=9999-W52",
+        "/papers/week/9999-W52",
+    ],
+)
+def test_a_week_past_the_calendar_is_a_400(web_client, url):
+    response = web_client.get(url)
+    assert response.status_code == 400
+    assert "ends after 9999-12-31" in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{prefix}{period}"
+        for prefix, periods in [
+            ("/api/daily_papers?", ("date=0001-01-01", "date=9999-12-31", "month=9999-12")),
+            ("/api/daily_papers?", ("month=0001-01", "week=0001-W01", "week=9999-W51")),
+            ("/papers/", ("date/0001-01-01", "date/9999-12-31", "month/9999-12", "week/0001-W01")),
+            ("/feeds/date/", ("0001-01-01", "9999-12-31")),
+        ]
+        for period in periods
+    ],
+)
+def test_the_first_and_last_days_there_are_can_be_shown(web_client, store, url):
+    store.upsert_papers([make_paper("2606.90001", listed=date(9999, 12, 31))])
+    store.upsert_papers([make_paper("2606.90002", listed=date(1, 1, 1))])
+    assert web_client.get(url).status_code == 200
