@@ -186,3 +186,35 @@ def test_the_first_and_last_days_there_are_can_be_shown(web_client, store, url):
     store.upsert_papers([make_paper("2606.90001", listed=date(9999, 12, 31))])
     store.upsert_papers([make_paper("2606.90002", listed=date(1, 1, 1))])
     assert web_client.get(url).status_code == 200
+
+
+def _cursor(raw: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-06-24|" + "9" * 30,
+        "2026-06-24|9223372036854775808",
+        "2026-06-24|-99999999999999999999",
+        "2026-06-24|-1",
+        "2026-06-24|1e9",
+        "2026-06-24| 5",
+        "2026-06-24|" + "9" * 5000,
+        "99999-06-24|5",
+    ],
+)
+def test_a_cursor_with_a_number_no_page_gave_out_is_a_400(web_client, raw):
+    response = web_client.get("/api/papers", params={"cursor": _cursor(raw)})
+    assert response.status_code == 400
+    assert response.json() == {"error": "cursor is not one this server gave out"}
+
+
+def test_a_cursor_at_the_largest_key_reads_on(web_client):
+    response = web_client.get(
+        "/api/papers", params={"cursor": _cursor("2026-06-30|9223372036854775807")}
+    )
+    assert response.status_code == 200 and len(response.json()) == 6

@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api", tags=["papers"])
 
 MAX_QUERY_CHARS = 250  # as Hugging Face caps `q`
 _SUBMITTER_SCAN = 1000
+_MAX_KEY = 2**63 - 1
 
 
 @router.get("/papers/search", summary="Search papers (hybrid: keywords and meaning)")
@@ -99,6 +100,10 @@ def _decode_cursor(cursor: str) -> tuple[date, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         day, pk = raw.split("|")
+        # Keys are 64-bit on both backends: a bigger number would overflow the database's
+        # integer (a 500), and no page of ours ever handed it out.
+        if not (pk.isascii() and pk.isdigit() and int(pk) <= _MAX_KEY):
+            raise ValueError(pk)
         return date.fromisoformat(day), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("cursor is not one this server gave out") from None
