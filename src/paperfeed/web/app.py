@@ -23,6 +23,7 @@ from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.web.head import HeadAsGet
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
 from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
@@ -95,6 +96,8 @@ def create_app(
         remember_csrf_cookie(request, response, settings)
         return response
 
+    app.add_middleware(HeadAsGet)
+
     for error in (
         PaperNotFound,
         SubscriberNotFound,
@@ -155,14 +158,17 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
 async def _handle_error(request: Request, exc: Exception) -> Response:
     """One place turns errors into responses: JSON under /api, an HTML page elsewhere."""
     status, message = _status_and_message(exc)
+    # A 405 says which methods the path has (Allow), as RFC 9110 asks.
+    headers = exc.headers if isinstance(exc, HTTPException) else None
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
     state = getattr(request.app.state, "paperfeed", None)
     if state is None:
-        return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
+        return HTMLResponse(f"<h1>{status}</h1>", status_code=status, headers=headers)
     return state.templates.TemplateResponse(
         request,
         "error.html",
         {"status": status, "message": message, "path": request.url.path},
         status_code=status,
+        headers=headers,
     )
