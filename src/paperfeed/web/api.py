@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -120,8 +121,10 @@ def papers(request: Request, cursor: str | None = None, limit: str | None = None
     headers: dict[str, str] = {}
     if len(items) == size and items[-1].day is not None:
         next_cursor = _encode_cursor(items[-1].day, items[-1].pk)
-        next_url = request.url.include_query_params(cursor=next_cursor, limit=size)
-        headers["Link"] = f'<{next_url}>; rel="next"'
+        # From the configured address, never the request's Host header (a client could
+        # otherwise have the server link anywhere).
+        query = urlencode({"cursor": next_cursor, "limit": size})
+        headers["Link"] = f'<{state.settings.base_url.rstrip("/")}/api/papers?{query}>; rel="next"'
     return JSONResponse([daily_item(item) for item in items], headers=headers)
 
 

@@ -24,6 +24,7 @@ from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
 from paperfeed.web.head import HeadAsGet
+from paperfeed.web.hosts import BadHost, allowed_hosts, host_allowed
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
 from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
@@ -96,6 +97,15 @@ def create_app(
         remember_csrf_cookie(request, response, settings)
         return response
 
+    hosts = allowed_hosts(settings)
+
+    @app.middleware("http")
+    async def check_host(request: Request, call_next: Any) -> Response:
+        if not host_allowed(request.headers.get("host"), hosts):
+            return await _handle_error(request, BadHost("this server does not answer to that host"))
+        response: Response = await call_next(request)
+        return response
+
     app.add_middleware(HeadAsGet)
 
     for error in (
@@ -138,7 +148,7 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 def _status_and_message(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, PaperNotFound | SubscriberNotFound):
         return 404, str(exc)
-    if isinstance(exc, BadPeriod | BadQuery | BadRequest | CsrfFailed):
+    if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)
     if isinstance(exc, RateLimited):
         return 429, str(exc)
