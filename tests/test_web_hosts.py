@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from conftest import build_web_app
 from paperfeed.config import ConfigError, Settings, load_settings
-from paperfeed.web.hosts import allowed_hosts, host_allowed, host_name
+from paperfeed.web.hosts import UNKNOWN_HOST, allowed_hosts, host_allowed, host_name
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_a_base_url_without_a_host_is_refused_at_start():
 def test_a_foreign_host_is_a_400_as_json_under_api_and_a_page_elsewhere(web_client, host):
     api = web_client.get("/api/papers", headers={"host": host})
     assert api.status_code == 400
-    assert api.json() == {"error": "this server does not answer to that host"}
+    assert api.json() == {"error": UNKNOWN_HOST}
     page = web_client.get("/", headers={"host": host})
     assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
     assert "does not answer to that host" in page.text
@@ -133,4 +133,4 @@ def test_a_foreign_host_over_real_http(live_server):
         f"{live_server}/api/papers?limit=1", headers={"host": "evil.example"}, timeout=10
     )
     assert refused.status_code == 400
-    assert refused.json() == {"error": "this server does not answer to that host"}
+    assert refused.json() == {"error": UNKNOWN_HOST}

@@ -9,6 +9,7 @@ import click
 
 from paperfeed.cli.context import get_settings
 from paperfeed.config import settings_environment
+from paperfeed.web.hosts import allowed_hosts
 
 
 @click.command()
@@ -54,6 +55,7 @@ def serve(
     if dev:
         settings = dataclasses.replace(settings, dev=True)
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
+    click.echo(f"answering to host names: {', '.join(allowed_hosts(settings))}", err=True)
     if workers == 1:
         uvicorn.run(
             create_app(settings),

@@ -24,7 +24,7 @@ from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
 from paperfeed.web.head import HeadAsGet
-from paperfeed.web.hosts import BadHost, allowed_hosts, host_allowed
+from paperfeed.web.hosts import UNKNOWN_HOST, BadHost, allowed_hosts, host_allowed
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
 from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
@@ -102,7 +102,7 @@ def create_app(
     @app.middleware("http")
     async def check_host(request: Request, call_next: Any) -> Response:
         if not host_allowed(request.headers.get("host"), hosts):
-            return await _handle_error(request, BadHost("this server does not answer to that host"))
+            return await _handle_error(request, BadHost(UNKNOWN_HOST))
         response: Response = await call_next(request)
         return response
 

@@ -16,6 +16,12 @@ _NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 _HOST = re.compile(r"^(\[(?P<ipv6>[0-9a-f:.]+)\]|(?P<name>[^:\[\]]+))(:(?P<port>\d{1,5}))?$")
 
 
+UNKNOWN_HOST = (
+    "this server does not answer to that host name "
+    "(PAPERFEED_BASE_URL and PAPERFEED_ALLOWED_HOSTS name those it does)"
+)
+
+
 class BadHost(ValueError):
     """The request names a host this site does not answer to."""
 
