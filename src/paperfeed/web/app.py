@@ -23,6 +23,7 @@ from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.web.api_schema import api_schema
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.hosts import UNKNOWN_HOST, BadHost, allowed_hosts, host_allowed
 from paperfeed.web.params import BadRequest
@@ -82,6 +83,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.openapi = lambda: api_schema(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(people.router)
     app.include_router(votes.router)
