@@ -111,15 +111,14 @@ def test_links_come_from_the_base_url_not_the_host_header(web_client):
     assert "localhost" not in search.text
 
 
-def test_search_pages_link_to_each_other_relatively(web_client):
+def test_search_pages_link_to_each_other_relatively(store, settings, tmp_path, fake_embedder):
     from conftest import make_paper
 
-    state = web_client.app.state.paperfeed
-    state.store.upsert_papers(
+    store.upsert_papers(
         [make_paper(f"2607.{n:05d}", title=f"Dynamics number {n}") for n in range(45)]
     )
-    state.searcher.refresh()
-    page = web_client.get("/search", params={"q": "dynamics", "p": 1, "category": "cs.LG"})
+    with TestClient(build_web_app(store, settings, tmp_path, fake_embedder)) as client:
+        page = client.get("/search", params={"q": "dynamics", "p": 1, "category": "cs.LG"})
     links = dict(re.findall(r'<a rel="(prev|next)" href="([^"]+)"', page.text))
     assert links == {
         "prev": "/search?q=dynamics&amp;category=cs.LG&amp;p=0",
