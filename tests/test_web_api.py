@@ -218,3 +218,22 @@ def test_a_cursor_at_the_largest_key_reads_on(web_client):
         "/api/papers", params={"cursor": _cursor("2026-06-30|9223372036854775807")}
     )
     assert response.status_code == 200 and len(response.json()) == 6
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/daily_papers?p=99999999999999999999999",
+        "/api/daily_papers?p=-1",
+        "/api/daily_papers?limit=-99999999999999999999",
+        "/api/papers?limit=" + "9" * 5000,
+        "/api/papers/search?q=x&limit=1e9",
+        "/?p=99999999999999999999999",
+        "/papers/trending?p=-5",
+        "/papers/date/2026-06-24?p=10001",
+        "/search?q=x&p=50",
+        "/search?q=x&p=-1",
+    ],
+)
+def test_numbers_out_of_range_are_400s(web_client, url):
+    assert web_client.get(url).status_code == 400
