@@ -102,14 +102,15 @@ def database_url(backend, tmp_path, request) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    """Settings for tests: a fresh database (files derived from it in tmp_path) and short
-    (but real) waits between requests."""
+    """Settings for tests: a fresh database (files derived from it in tmp_path), short (but
+    real) waits between requests, and the test client's host name among the allowed ones."""
     return Settings(
         database_url=database_url,
         data_dir=str(tmp_path),
         request_delay_s=0.05,
         max_retries=3,
         ingest_batch_size=50,
+        allowed_hosts="testserver",
     )
 
 

@@ -58,6 +58,26 @@ def test_periods_parse_and_print():
             parse_period(kind, value)
 
 
+def test_periods_at_the_ends_of_the_calendar():
+    assert parse_period("date", "0001-01-01").start == date.min
+    assert parse_period("date", "9999-12-31").end == date.max
+    assert parse_period("week", "0001-W01").start == date(1, 1, 1)
+    assert parse_period("week", "9999-W51").end == date(9999, 12, 26)
+    assert parse_period("month", "9999-12").end == date.max
+    assert parse_period("month", "0001-01").start == date.min
+    # Its Sunday would be 10000-01-02: a clear BadPeriod, not an OverflowError.
+    with pytest.raises(BadPeriod, match="9999-W52 ends after 9999-12-31"):
+        parse_period("week", "9999-W52")
+    # A paper stored on the last day still has a week to link to (cut at the last day).
+    assert Period.containing("week", date.max) == Period("week", date(9999, 12, 27), date.max)
+
+
+def test_a_week_next_to_the_last_day_there_is(store):
+    store.upsert_papers([make_paper("2606.00001", listed=date(9999, 12, 31))])
+    week = period_listing(store, parse_period("week", "9999-W51"))
+    assert week.items == [] and week.following.end == date.max
+
+
 def test_a_day_lists_its_papers_by_votes_with_neighbouring_days(store):
     _store_with_days(store)
     day = period_listing(store, parse_period("date", "2026-06-24"))

@@ -158,6 +158,46 @@ def test_preferences_are_checked_and_restart_mail_for_an_account(store, people):
     assert (restarted.status, restarted.preferences.frequency) == ("active", "weekly")
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"frequency": 5},
+        {"frequency": ["daily"]},
+        {"frequency": True},
+        {"frequency": {}},
+        {"weekdays_only": {}},
+        {"weekdays_only": 1},
+        {"weekdays_only": "perhaps"},
+        {"topics": {}},
+        {"topics": 0},
+        {"topics": ["ok", 5]},
+        {"categories": {"cs.LG": 1}},
+        {"categories": False},
+        {"max_papers": True},
+        {"max_papers": 5.0},
+        {"max_papers": [5]},
+        {"max_papers": "9" * 5000},
+        {"timezone": 5},
+        {"timezone": ["UTC"]},
+        {"timezone": {}},
+        {"timezone": False},
+    ],
+)
+def test_preferences_of_the_wrong_type_are_bad_preferences(bad):
+    """JSON can put any type in any field: each is a BadPreferences (a 400), not a crash."""
+    with pytest.raises(subs.BadPreferences):
+        subs.parse_preferences(**bad)
+
+
+def test_preferences_take_json_types_and_form_text_alike():
+    assert subs.parse_preferences(
+        frequency=None, weekdays_only=True, topics=None, max_papers=7, timezone=None
+    ) == Preferences("daily", True, (), (), 7, "UTC")
+    assert subs.parse_preferences(
+        frequency="Weekly", weekdays_only="", max_papers=" 7 ", timezone="Europe/Paris"
+    ) == Preferences("weekly", False, (), (), 7, "Europe/Paris")
+
+
 def test_sign_in_links_work_once_and_a_bounced_address_gets_nothing(store, people):
     assert subs.request_sign_in(store, people, "new@example.org", None, NOW) == "signin-new"
     token = _link(_queued(store)[0], "signin")

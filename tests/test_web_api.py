@@ -1,6 +1,10 @@
 """The Hugging Face Papers-compatible JSON API through the real ASGI app."""
 
+from datetime import date
+
 import pytest
+
+from conftest import make_paper
 
 
 def test_paper_by_id_has_the_hf_fields(web_client):
@@ -130,3 +134,106 @@ def test_openapi_schema_describes_the_api(web_client):
         "/api/papers",
         "/api/papers/{paper_id}",
     } <= set(schema["paths"])
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"frequency": 5},
+        {"frequency": ["weekly"]},
+        {"frequency": True},
+        {"frequency": {}},
+        {"topics": {}},
+        {"max_papers": True},
+        {"timezone": ["UTC"]},
+        {"weekdays_only": {"yes": 1}},
+    ],
+)
+def test_subscribe_api_answers_wrong_json_types_with_a_400(web_client, field):
+    response = web_client.post("/api/subscribe", json={"email": "ada@example.org", **field})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/daily_papers?week=9999-W52",
+        "/papers/week/9999-W52",
+    ],
+)
+def test_a_week_past_the_calendar_is_a_400(web_client, url):
+    response = web_client.get(url)
+    assert response.status_code == 400
+    assert "ends after 9999-12-31" in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{prefix}{period}"
+        for prefix, periods in [
+            ("/api/daily_papers?", ("date=0001-01-01", "date=9999-12-31", "month=9999-12")),
+            ("/api/daily_papers?", ("month=0001-01", "week=0001-W01", "week=9999-W51")),
+            ("/papers/", ("date/0001-01-01", "date/9999-12-31", "month/9999-12", "week/0001-W01")),
+            ("/feeds/date/", ("0001-01-01", "9999-12-31")),
+        ]
+        for period in periods
+    ],
+)
+def test_the_first_and_last_days_there_are_can_be_shown(web_client, store, url):
+    store.upsert_papers([make_paper("2606.90001", listed=date(9999, 12, 31))])
+    store.upsert_papers([make_paper("2606.90002", listed=date(1, 1, 1))])
+    assert web_client.get(url).status_code == 200
+
+
+def _cursor(raw: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-06-24|" + "9" * 30,
+        "2026-06-24|9223372036854775808",
+        "2026-06-24|-99999999999999999999",
+        "2026-06-24|-1",
+        "2026-06-24|1e9",
+        "2026-06-24| 5",
+        "2026-06-24|" + "9" * 5000,
+        "99999-06-24|5",
+    ],
+)
+def test_a_cursor_with_a_number_no_page_gave_out_is_a_400(web_client, raw):
+    response = web_client.get("/api/papers", params={"cursor": _cursor(raw)})
+    assert response.status_code == 400
+    assert response.json() == {"error": "cursor is not one this server gave out"}
+
+
+def test_a_cursor_at_the_largest_key_reads_on(web_client):
+    response = web_client.get(
+        "/api/papers", params={"cursor": _cursor("2026-06-30|9223372036854775807")}
+    )
+    assert response.status_code == 200 and len(response.json()) == 6
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/daily_papers?p=99999999999999999999999",
+        "/api/daily_papers?p=-1",
+        "/api/daily_papers?limit=-99999999999999999999",
+        "/api/papers?limit=" + "9" * 5000,
+        "/api/papers/search?q=x&limit=1e9",
+        "/?p=99999999999999999999999",
+        "/papers/trending?p=-5",
+        "/papers/date/2026-06-24?p=10001",
+        "/search?q=x&p=50",
+        "/search?q=x&p=-1",
+    ],
+)
+def test_numbers_out_of_range_are_400s(web_client, url):
+    assert web_client.get(url).status_code == 400

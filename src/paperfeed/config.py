@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from paperfeed.storage.urls import is_postgres, sqlite_path
+from paperfeed.web.hosts import allowed_hosts_problem, host_name
 
 ENV_PREFIX = "PAPERFEED_"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -70,6 +72,12 @@ class Settings:
     base_url: str = _setting(
         "http://127.0.0.1:8000",
         "The public address of this server, for absolute links in feeds and mail.",
+    )
+    allowed_hosts: str = _setting(
+        "",
+        "Host names the web server answers to besides the base URL's host and loopback "
+        "(localhost, 127.0.0.1, ::1), comma-separated: www.example.org, .example.org (it and "
+        "its subdomains), or * (any: only behind a proxy that checks Host). Others get a 400.",
     )
     site_name: str = _setting("paperfeed", "The name shown in page titles and feeds.")
     refresh_interval_s: float = _setting(
@@ -235,8 +243,13 @@ def _validate(settings: Settings) -> None:
             f"PAPERFEED_DATABASE_URL: unsupported URL {settings.database_url!r}; "
             "use sqlite:///path.db or postgresql://user:password@host:5432/dbname"
         )
-    if not settings.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{ENV_PREFIX}BASE_URL must start with http:// or https://")
+    if not settings.base_url.startswith(("http://", "https://")) or not host_name(
+        urlsplit(settings.base_url).netloc.rpartition("@")[2]
+    ):
+        raise ConfigError(f"{ENV_PREFIX}BASE_URL must be http:// or https:// and a host name")
+    problem = allowed_hosts_problem(settings.allowed_hosts)
+    if problem:
+        raise ConfigError(f"{ENV_PREFIX}ALLOWED_HOSTS: {problem}")
     for name in (
         "request_delay_s",
         "request_timeout_s",

@@ -55,7 +55,9 @@ class Period:
         """The period of `kind` that contains `day`."""
         if kind == "week":
             start = day - timedelta(days=day.weekday())
-            return cls("week", start, start + timedelta(days=6))
+            # The week of 9999-12-31 ends in year 10000, which `date` cannot hold.
+            end = date.max if date.max - start < timedelta(days=6) else start + timedelta(days=6)
+            return cls("week", start, end)
         if kind == "month":
             last = calendar.monthrange(day.year, day.month)[1]
             return cls("month", day.replace(day=1), day.replace(day=last))
@@ -71,15 +73,18 @@ def parse_period(kind: str, value: str) -> Period:
         if kind == "week":
             match = _WEEK.match(value)
             if match:
-                return Period.containing(
-                    "week", date.fromisocalendar(int(match[1]), int(match[2]), 1)
-                )
+                monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+                if date.max - monday >= timedelta(days=6):
+                    return Period.containing("week", monday)
+                raise BadPeriod(f"week {value} ends after {date.max}, the last day there is")
             raise ValueError
         if kind == "month":
             match = _MONTH.match(value)
             if match:
                 return Period.containing("month", date(int(match[1]), int(match[2]), 1))
             raise ValueError
+    except BadPeriod:
+        raise
     except ValueError:
         pass
     expected = {"date": "YYYY-MM-DD", "week": "YYYY-Www, e.g. 2026-W26", "month": "YYYY-MM"}

@@ -11,6 +11,7 @@ import click
 from paperfeed.cli.context import get_settings
 from paperfeed.config import settings_environment
 from paperfeed.netaddr import is_loopback
+from paperfeed.web.hosts import allowed_hosts
 
 
 @click.command()
@@ -70,6 +71,7 @@ def serve(
         settings = dataclasses.replace(settings, trusted_proxies=forwarded_allow_ips)
     proxies = _proxy_options(settings.trusted_proxies)
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
+    click.echo(f"answering to host names: {', '.join(allowed_hosts(settings))}", err=True)
     if workers == 1:
         uvicorn.run(
             create_app(settings),

@@ -76,14 +76,19 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 
 
 def parse_preferences(
-    frequency: str | None = None,
+    frequency: object = None,
     weekdays_only: object = False,
     topics: object = (),
     categories: object = (),
     max_papers: object = None,
     timezone: object = None,
 ) -> Preferences:
-    """Preferences from a form or JSON, checked; topics/categories as lists or text lines."""
+    """Preferences from a form or JSON, checked; topics/categories as lists or text lines.
+
+    Every field is type-checked (JSON can send a number, a list or an object anywhere), so a
+    wrong type is a BadPreferences like any other bad value."""
+    if frequency is not None and not isinstance(frequency, str):
+        raise BadPreferences(f"frequency must be one of {', '.join(FREQUENCIES)}")
     chosen = (frequency or "daily").strip().lower()
     if chosen not in FREQUENCIES:
         raise BadPreferences(f"frequency must be one of {', '.join(FREQUENCIES)}")
@@ -97,23 +102,50 @@ def parse_preferences(
     ]
     if len(category_list) > MAX_CATEGORIES or any(len(c) > 40 for c in category_list):
         raise BadPreferences(f"at most {MAX_CATEGORIES} categories, like cs.LG")
-    try:
-        papers = 10 if max_papers in (None, "") else int(str(max_papers))
-    except ValueError:
-        raise BadPreferences("the number of papers must be a whole number") from None
+    papers = _whole_number(max_papers, 10)
     if not 1 <= papers <= MAX_PAPERS:
         raise BadPreferences(f"the number of papers must be between 1 and {MAX_PAPERS}")
-    zone = str(timezone or "UTC").strip() or "UTC"
+    if timezone is not None and not isinstance(timezone, str):
+        raise BadPreferences("the time zone must be a name like Europe/Paris or UTC")
+    zone = (timezone or "UTC").strip() or "UTC"
     if not valid_timezone(zone):
         raise BadPreferences("the time zone must be a name like Europe/Paris or UTC")
     return Preferences(
         frequency=chosen,
-        weekdays_only=weekdays_only in (True, "1", "on", "true", "yes"),
+        weekdays_only=_yes_or_no(weekdays_only),
         topics=tuple(dict.fromkeys(topic_list)),
         categories=tuple(dict.fromkeys(category_list)),
         max_papers=papers,
         timezone=zone,
     )
+
+
+_YES = ("1", "on", "true", "yes")
+_NO = ("", "0", "off", "false", "no")
+
+
+def _yes_or_no(value: object) -> bool:
+    """A checkbox (absent, "on", "1") or a JSON boolean; anything else is a mistake."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _YES + _NO:
+        return value.strip().lower() in _YES
+    raise BadPreferences("weekdays_only must be true or false")
+
+
+def _whole_number(value: object, default: int) -> int:
+    """A JSON integer or a form's digits; `default` when absent. Booleans and fractions are not
+    numbers of papers."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 20:
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise BadPreferences("the number of papers must be a whole number")
 
 
 def valid_timezone(name: str) -> bool:

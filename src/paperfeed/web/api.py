@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +14,25 @@ from fastapi.responses import JSONResponse
 from paperfeed.ids import BadIdentifier, parse_paper_id
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.storage import PaperNotFound
+from paperfeed.web.api_schema import (
+    BAD_REQUEST,
+    NEXT_PAGE_LINK,
+    NOT_FOUND,
+    Cursor,
+    DailyItem,
+    DailySort,
+    Day,
+    Month,
+    Page,
+    PageLimit,
+    PaperId,
+    PaperObject,
+    SearchItem,
+    SearchLimit,
+    SearchQuery,
+    Submitter,
+    Week,
+)
 from paperfeed.web.app import state_of
 from paperfeed.web.hf_format import daily_item, paper_object, search_item
 from paperfeed.web.params import BadRequest, choice_param, int_param
@@ -21,10 +41,16 @@ router = APIRouter(prefix="/api", tags=["papers"])
 
 MAX_QUERY_CHARS = 250  # as Hugging Face caps `q`
 _SUBMITTER_SCAN = 1000
+_MAX_KEY = 2**63 - 1
 
 
-@router.get("/papers/search", summary="Search papers (hybrid: keywords and meaning)")
-def search(request: Request, q: str = "", limit: str | None = None) -> JSONResponse:
+@router.get(
+    "/papers/search",
+    summary="Search papers (hybrid: keywords and meaning)",
+    response_model=list[SearchItem],
+    responses=BAD_REQUEST,
+)
+def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> JSONResponse:
     """Items like /api/daily_papers, plus `highlightedTitle`/`highlightedSummary` runs
     ([{"text", "highlighted"}]), `score`, `keywordRank` and `semanticRank`. `limit`: 1-120."""
     state = state_of(request)
@@ -39,16 +65,21 @@ def search(request: Request, q: str = "", limit: str | None = None) -> JSONRespo
     return JSONResponse([search_item(hit, by_id.get(hit.paper.id)) for hit in results.hits])
 
 
-@router.get("/daily_papers", summary="Daily papers of a day, an ISO week or a month")
+@router.get(
+    "/daily_papers",
+    summary="Daily papers of a day, an ISO week or a month",
+    response_model=list[DailyItem],
+    responses=BAD_REQUEST,
+)
 def daily_papers(
     request: Request,
-    date: str | None = None,
-    week: str | None = None,
-    month: str | None = None,
-    submitter: str | None = None,
-    sort: str | None = None,
-    p: str | None = None,
-    limit: str | None = None,
+    date: Day = None,
+    week: Week = None,
+    month: Month = None,
+    submitter: Submitter = None,
+    sort: DailySort = None,
+    p: Page = None,
+    limit: PageLimit = None,
 ) -> JSONResponse:
     """`date` YYYY-MM-DD, `week` YYYY-Www or `month` YYYY-MM (at most one; default: the
     latest day). `sort`: publishedAt (default; by day, then votes) or trending (votes decayed by
@@ -99,13 +130,22 @@ def _decode_cursor(cursor: str) -> tuple[date, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         day, pk = raw.split("|")
+        # Keys are 64-bit on both backends: a bigger number would overflow the database's
+        # integer (a 500), and no page of ours ever handed it out.
+        if not (pk.isascii() and pk.isdigit() and int(pk) <= _MAX_KEY):
+            raise ValueError(pk)
         return date.fromisoformat(day), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("cursor is not one this server gave out") from None
 
 
-@router.get("/papers", summary="All papers, newest first, a page at a time")
-def papers(request: Request, cursor: str | None = None, limit: str | None = None) -> JSONResponse:
+@router.get(
+    "/papers",
+    summary="All papers, newest first, a page at a time",
+    response_model=list[DailyItem],
+    responses={**NEXT_PAGE_LINK, **BAD_REQUEST},
+)
+def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> JSONResponse:
     """Items like /api/daily_papers, newest first. The next page's URL is in the `Link`
     header (rel="next"), with an opaque `cursor`. `limit`: 1-100 (default 50)."""
     state = state_of(request)
@@ -115,13 +155,20 @@ def papers(request: Request, cursor: str | None = None, limit: str | None = None
     headers: dict[str, str] = {}
     if len(items) == size and items[-1].day is not None:
         next_cursor = _encode_cursor(items[-1].day, items[-1].pk)
-        next_url = request.url.include_query_params(cursor=next_cursor, limit=size)
-        headers["Link"] = f'<{next_url}>; rel="next"'
+        # From the configured address, never the request's Host header (a client could
+        # otherwise have the server link anywhere).
+        query = urlencode({"cursor": next_cursor, "limit": size})
+        headers["Link"] = f'<{state.settings.base_url.rstrip("/")}/api/papers?{query}>; rel="next"'
     return JSONResponse([daily_item(item) for item in items], headers=headers)
 
 
-@router.get("/papers/{paper_id:path}", summary="One paper by arXiv id")
-def paper(request: Request, paper_id: str) -> JSONResponse:
+@router.get(
+    "/papers/{paper_id:path}",
+    summary="One paper by arXiv id",
+    response_model=PaperObject,
+    responses={**BAD_REQUEST, **NOT_FOUND},
+)
+def paper(request: Request, paper_id: PaperId) -> JSONResponse:
     """The paper object (the `paper` of a daily item); 404 {"error": ...} if unknown."""
     state = state_of(request)
     try:

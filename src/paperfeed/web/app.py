@@ -23,7 +23,10 @@ from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.web.api_schema import api_schema
+from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
+from paperfeed.web.hosts import UNKNOWN_HOST, BadHost, allowed_hosts, host_allowed
 from paperfeed.web.limits import BodyLimit
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
@@ -82,6 +85,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.openapi = lambda: api_schema(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(people.router)
     app.include_router(votes.router)
@@ -92,13 +96,25 @@ def create_app(
     app.include_router(pages.router)
 
     app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
 
     @app.middleware("http")
     async def set_csrf_cookie(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
         remember_csrf_cookie(request, response, settings)
         return response
+
+    hosts = allowed_hosts(settings)
+
+    @app.middleware("http")
+    async def check_host(request: Request, call_next: Any) -> Response:
+        if not host_allowed(request.headers.get("host"), hosts):
+            return await _handle_error(request, BadHost(UNKNOWN_HOST))
+        response: Response = await call_next(request)
+        return response
+
+    app.add_middleware(HeadAsGet)
+    # Outermost: every answer carries the headers, refusals and errors included.
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
 
     for error in (
         PaperNotFound,
@@ -140,7 +156,7 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 def _status_and_message(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, PaperNotFound | SubscriberNotFound):
         return 404, str(exc)
-    if isinstance(exc, BadPeriod | BadQuery | BadRequest | CsrfFailed):
+    if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)
     if isinstance(exc, RateLimited):
         return 429, str(exc)
@@ -160,14 +176,17 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
 async def _handle_error(request: Request, exc: Exception) -> Response:
     """One place turns errors into responses: JSON under /api, an HTML page elsewhere."""
     status, message = _status_and_message(exc)
+    # A 405 says which methods the path has (Allow), as RFC 9110 asks.
+    headers = exc.headers if isinstance(exc, HTTPException) else None
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
     state = getattr(request.app.state, "paperfeed", None)
     if state is None:
-        return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
+        return HTMLResponse(f"<h1>{status}</h1>", status_code=status, headers=headers)
     return state.templates.TemplateResponse(
         request,
         "error.html",
         {"status": status, "message": message, "path": request.url.path},
         status_code=status,
+        headers=headers,
     )

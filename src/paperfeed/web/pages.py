@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -174,16 +175,26 @@ def search_page(
         "search.html",
         form=form,
         results=results,
+        page_url=lambda page: _search_page_url(request, page),
         page_size=SEARCH_PAGE,
         all_categories=_top_categories(state),
         active="search",
     )
 
 
+def _search_page_url(request: Request, page: int) -> str:
+    """The same search on another page, as a relative URL (nothing from the Host header)."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "p"]
+    return "/search?" + urlencode([*kept, ("p", str(page))])
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """The JSON API, described from its OpenAPI schema."""
-    return _render(request, "docs.html", schema=request.app.openapi(), active="api")
+    base_url = state_of(request).settings.base_url.rstrip("/")
+    return _render(
+        request, "docs.html", schema=request.app.openapi(), base_url=base_url, active="api"
+    )
 
 
 @router.get("/papers/{paper_id:path}", response_model=None)

@@ -23,6 +23,7 @@ from paperfeed.people import subscriptions as subs
 from paperfeed.people.addresses import BadAddress, shown_address
 from paperfeed.people.tokens import BadToken
 from paperfeed.storage import Store
+from paperfeed.web import api_schema
 from paperfeed.web.app import state_of
 from paperfeed.web.security import (
     CSRF_FIELD,
@@ -113,6 +114,9 @@ async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLR
     status_code=202,
     tags=["people"],
     summary="Subscribe an address to the digest (double opt-in)",
+    response_model=api_schema.SubscribeAccepted,
+    responses={**api_schema.BAD_REQUEST, **api_schema.RATE_LIMITED},
+    openapi_extra=api_schema.SUBSCRIBE_BODY,
 )
 async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONResponse:
     """JSON `{"email", "topics": [...], "frequency": "daily"|"weekly", "categories": [...],
@@ -131,8 +135,8 @@ async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONRe
             preferences = subs.parse_preferences(
                 frequency=body.get("frequency"),
                 weekdays_only=body.get("weekdays_only", False),
-                topics=body.get("topics") or [],
-                categories=body.get("categories") or [],
+                topics=body.get("topics"),
+                categories=body.get("categories"),
                 max_papers=body.get("max_papers"),
                 timezone=body.get("timezone"),
             )
