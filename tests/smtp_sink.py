@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -32,6 +33,7 @@ class Inbox:
     mail_replies: list[str] = field(default_factory=list)  # MAIL FROM answers, in turn
     data_replies: list[str] = field(default_factory=list)  # end-of-DATA answers, in turn
     data_stalls_s: list[float] = field(default_factory=list)  # waits before answering DATA
+    on_data: Callable[[], None] | None = None  # called as each message arrives, before "250"
     connections: int = 0
 
     def refuse(self, address: str, *replies: str) -> None:
@@ -63,6 +65,8 @@ class Inbox:
             await asyncio.sleep(self.data_stalls_s.pop(0))
         if self.data_replies:
             return self.data_replies.pop(0)
+        if self.on_data is not None:
+            self.on_data()
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         )

@@ -14,20 +14,22 @@ import os
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from paperfeed.config import Settings, files_dir
 from paperfeed.models import QueuedMail
-from paperfeed.storage import Store, SubscriberNotFound
+from paperfeed.storage import Store, StoreBusy, SubscriberNotFound
 
 log = logging.getLogger("paperfeed.mail")
+_T = TypeVar("_T")
 
 BOUNCE_THRESHOLD = 3
 LEASE_S = 300.0
@@ -295,7 +297,7 @@ def deliver_due(
                     store.release_mail([m.id for m in batch[index:]])
                     batch = batch[:index]
                     break
-                if not _deliver_one(store, transport, mail, moment, report):
+                if not _deliver_one(store, transport, mail, moment, report, claimed + lease_s):
                     rest = [m.id for m in batch[index + 1 :]]
                     store.release_mail(rest)
                     report.left += len(rest)
@@ -307,10 +309,16 @@ def deliver_due(
 
 
 def _deliver_one(
-    store: Store, transport: Transport, mail: QueuedMail, now: datetime, report: DeliveryReport
+    store: Store,
+    transport: Transport,
+    mail: QueuedMail,
+    now: datetime,
+    report: DeliveryReport,
+    lease_end: float,
 ) -> bool:
-    """Send one claimed message and record what became of it; False when the server is
-    unavailable (the run should stop)."""
+    """Send one claimed message and record what became of it (trying until `lease_end`, on
+    the monotonic clock, while the database is busy); False when the server is unavailable
+    (the run should stop)."""
     if mail.subscriber_id is not None:
         try:
             suppressed = store.get_subscriber(mail.subscriber_id).status == "suppressed"
@@ -320,24 +328,41 @@ def _deliver_one(
             store.mail_dropped(mail.id, "suppressed", "the address bounced too often", now)
             report.suppressed += 1
             return True
+    subscriber_id = mail.subscriber_id
     try:
         transport.send(mail)
     except PermanentFailure as exc:
         log.warning("mail %d to %s bounced: %s", mail.id, mail.recipient, exc)
+        error = str(exc)
         # False when another sender took the message over meanwhile (our lease ran out).
-        dropped = store.mail_dropped(mail.id, "bounced", str(exc), now)
-        if dropped and mail.subscriber_id is not None:
-            store.record_bounce(mail.subscriber_id, now, BOUNCE_THRESHOLD)
+        dropped = _record(lambda: store.mail_dropped(mail.id, "bounced", error, now), lease_end)
+        if dropped and subscriber_id is not None:
+            _record(lambda: store.record_bounce(subscriber_id, now, BOUNCE_THRESHOLD), lease_end)
         report.bounced += 1
     except TransientFailure as exc:
         log.warning("mail %d to %s deferred: %s", mail.id, mail.recipient, exc)
-        store.mail_deferred(mail.id, str(exc), now + retry_delay(mail.attempts))
+        error, retry_at = str(exc), now + retry_delay(mail.attempts)
+        _record(lambda: store.mail_deferred(mail.id, error, retry_at), lease_end)
         report.deferred += 1
         return not isinstance(exc, ServerUnavailable)
     else:
-        store.mail_sent(mail.id, now)
+        _record(lambda: store.mail_sent(mail.id, now), lease_end)
         report.sent += 1
     return True
+
+
+def _record(write: Callable[[], _T], until: float) -> _T:
+    """Run `write`, which records what became of a message the server has had, again and
+    again while the database is busy, until `until` (monotonic): given up, the message would
+    be sent again once its lease ends. Each try waits the store's own busy timeout."""
+    while True:
+        try:
+            return write()
+        except StoreBusy:
+            if time.monotonic() >= until:
+                raise
+            log.warning("the database is busy; trying again to record a delivery")
+            time.sleep(0.05)
 
 
 PRUNE_LOCK = "mail-prune"

@@ -22,12 +22,13 @@ from paperfeed.listings import BadPeriod
 from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
-from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.storage import PaperNotFound, Store, StoreBusy, SubscriberNotFound, open_store
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
 from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
 
 log = logging.getLogger("paperfeed.web")
+BUSY_RETRY_AFTER_S = 5
 
 
 @dataclass
@@ -57,7 +58,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
         the_store = store or open_store(
-            settings.database_url, pool_size=settings.database_pool_size
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            busy_timeout_s=settings.database_busy_timeout_s,
         )
         the_searcher = searcher or open_searcher(settings, the_store)
         await run_in_threadpool(the_searcher.refresh)
@@ -103,6 +106,7 @@ def create_app(
         BadRequest,
         CsrfFailed,
         RateLimited,
+        StoreBusy,
         RequestValidationError,
         HTTPException,
         Exception,
@@ -139,6 +143,9 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
         return 400, str(exc)
     if isinstance(exc, RateLimited):
         return 429, str(exc)
+    if isinstance(exc, StoreBusy):
+        log.warning("answered 503: %s", exc)
+        return 503, "the database is busy (another process is writing); try again in a moment"
     if isinstance(exc, RequestValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error.get('loc', ())[1:])}: {error.get('msg')}"
@@ -155,14 +162,17 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
 async def _handle_error(request: Request, exc: Exception) -> Response:
     """One place turns errors into responses: JSON under /api, an HTML page elsewhere."""
     status, message = _status_and_message(exc)
+    # A busy database is a moment's wait: say when to come back.
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)} if status == 503 else None
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
     state = getattr(request.app.state, "paperfeed", None)
     if state is None:
-        return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
+        return HTMLResponse(f"<h1>{status}</h1>", status_code=status, headers=headers)
     return state.templates.TemplateResponse(
         request,
         "error.html",
         {"status": status, "message": message, "path": request.url.path},
         status_code=status,
+        headers=headers,
     )
