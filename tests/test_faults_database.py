@@ -16,7 +16,15 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from conftest import SECRET, build_web_app, make_paper, query_one
+from conftest import (
+    POSTGRES_URL,
+    SECRET,
+    build_web_app,
+    drop_postgres_database,
+    make_paper,
+    new_postgres_database,
+    query_one,
+)
 from paperfeed.cli import cli
 from paperfeed.mail.mailer import deliver_due, transport_for
 from paperfeed.models import Featured, Preferences
@@ -331,3 +339,78 @@ def test_a_worker_cycle_during_a_lock_reports_it_and_the_next_cycle_does_the_wor
     run_cycle(store, searcher, worker_settings, NOW, schedule, lines.append)
     assert any("due 3: composed 3 (queued 3 new)" in line for line in lines), lines
     assert store.mail_status().counts == {"sent": 3}
+
+
+def test_a_harvest_stopped_by_a_lock_resumes_from_its_last_saved_page(settings, store, replay):
+    from conftest import FIXTURES
+    from paperfeed.ingest.harvest import harvest_arxiv
+    from paperfeed.ingest.pipeline import IngestInterrupted
+
+    token = "4006153|7"
+    page2 = (FIXTURES / "oai_arxiv_page2.xml").read_bytes()
+    fetched = threading.Event()
+    page1 = (FIXTURES / "oai_arxiv_page1.xml").read_bytes()
+    replay.route("/oai", Reply(page1), metadataPrefix="arXiv")
+    replay.route("/oai", Reply(page2, hold=fetched), resumptionToken=token)
+    settings = dataclasses.replace(settings, arxiv_oai_url=f"{replay.url}/oai")
+    december = (date(2017, 12, 1), date(2017, 12, 31))
+    outcome = {}
+
+    def harvest() -> None:
+        try:
+            harvest_arxiv(store, settings, "cs", *december)
+        except IngestInterrupted as exc:
+            outcome["stopped"] = str(exc)
+
+    running = threading.Thread(target=harvest)
+    running.start()
+    deadline = time.monotonic() + 30
+    while len(replay.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with locked(settings.database_url):
+        fetched.set()  # page 2 arrives while the database is locked
+        running.join(30)
+    assert "the database is busy" in outcome["stopped"]
+    assert (
+        "1 page (6 records) saved; run the same harvest again to resume from page 2"
+        in (outcome["stopped"])
+    )
+    assert store.count_papers() == 6
+    _intact(store)
+    replay.requests.clear()
+    replay._rules[1] = ("/oai", {"resumptionToken": token}, [Reply(page2)])
+    assert harvest_arxiv(store, settings, "cs", *december).added == 3
+    assert [r.params for r in replay.requests] == [
+        {"verb": "ListRecords", "resumptionToken": token}
+    ]
+    assert store.count_papers() == 9
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PAPERFEED_TEST_POSTGRES_URL")
+def test_postgres_with_every_pooled_connection_taken_is_busy_too(postgres_template):
+    """PostgreSQL has no file lock; its 'busy' is a pool with no free connection."""
+    url = new_postgres_database(postgres_template)
+    store = open_store(url, pool_size=1, busy_timeout_s=BUSY_S)
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_the_only_connection() -> None:
+        with store.transaction():
+            store.upsert_papers([make_paper("2606.00001")])
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold_the_only_connection)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match=r"no free connection for 0\.3 s"):
+            store.upsert_papers([make_paper("2606.00002")])
+        assert time.monotonic() - started < 2
+    finally:
+        done.set()
+        holder.join(10)
+    store.upsert_papers([make_paper("2606.00002")])
+    assert store.count_papers() == 2
+    store.close()
+    drop_postgres_database(url)
