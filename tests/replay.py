@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,13 +13,15 @@ from urllib.parse import parse_qsl, urlsplit
 @dataclass
 class Reply:
     """One response: `body` with `status` and `headers`; `drop` closes the socket instead;
-    `hold` makes the server wait for that event first (to kill a client mid-request)."""
+    `hold` makes the server wait for that event first (to kill a client mid-request);
+    `cut_at` sends only that many bytes of the body (after announcing all of it) and hangs up."""
 
     body: bytes = b""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     hold: threading.Event | None = None
+    cut_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class ReplayServer:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
+                if reply.cut_at is not None:
+                    self.wfile.write(reply.body[: reply.cut_at])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(reply.body)
 
             def log_message(self, format: str, *args: object) -> None:

@@ -11,8 +11,7 @@ import pytest
 
 from conftest import FIXTURES
 from paperfeed.ingest.harvest import harvest_arxiv
-from paperfeed.ingest.http import SourceUnavailable
-from paperfeed.ingest.pipeline import IngestFailed
+from paperfeed.ingest.pipeline import IngestFailed, IngestInterrupted
 from replay import Reply
 
 TOKEN = "4006153|7"
@@ -63,7 +62,7 @@ def test_waits_out_a_503_with_retry_after(replay, settings, store):
 
 def test_a_failed_harvest_resumes_from_its_last_token(replay, settings, store):
     _serve(replay, Reply(b"down", status=500))
-    with pytest.raises(SourceUnavailable):
+    with pytest.raises(IngestInterrupted, match="HTTP 500"):
         harvest_arxiv(store, _settings(settings, replay), "cs", *JUNE)
     assert store.count_papers() == 6
     assert store.get_harvest_state("arxiv-oai:cs").resumption_token == TOKEN
@@ -80,7 +79,7 @@ def test_a_failed_harvest_resumes_from_its_last_token(replay, settings, store):
 
 def test_an_expired_token_starts_the_harvest_over(replay, settings, store):
     _serve(replay, Reply(b"down", status=500))
-    with pytest.raises(SourceUnavailable):
+    with pytest.raises(IngestInterrupted, match="HTTP 500"):
         harvest_arxiv(store, _settings(settings, replay), "cs", *JUNE)
     replay._rules.clear()
     expired = (FIXTURES / "oai_error_badResumptionToken.xml").read_bytes()

@@ -42,6 +42,12 @@ class Settings:
         "PostgreSQL: connections each process keeps open at most (web threads, workers and "
         "sender share them).",
     )
+    database_busy_timeout_s: float = _setting(
+        30.0,
+        "How long a write waits for the database before giving up with 'database busy' (a web "
+        "request answers 503): SQLite, for another process's write lock; PostgreSQL, for a "
+        "free pooled connection.",
+    )
     data_dir: str = _setting(
         "",
         "Folder of the files derived from the database (search indexes, mail outbox, a made "
@@ -92,6 +98,11 @@ class Settings:
         "",
         "Where mail goes: smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465. "
         "Empty: messages are written as .eml files to the outbox folder.",
+    )
+    smtp_timeout_s: float = _setting(
+        30.0,
+        "Seconds an SMTP server may take to answer one command before the connection is "
+        "given up (the message waits for a retry).",
     )
     outbox_dir: str = _setting("", "The outbox folder; empty: outbox/ in the data folder.")
     mail_from: str = _setting(
@@ -293,6 +304,9 @@ def _validate(settings: Settings) -> None:
             "network in clear; use smtps://...:465 or add ?starttls=1 (only a relay on "
             "loopback may take it in clear)"
         )
+    for name in ("smtp_timeout_s", "database_busy_timeout_s"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be positive")
     for name in (
         "ingest_batch_size",
         "database_pool_size",

@@ -22,7 +22,7 @@ from paperfeed.ingest.pipeline import IngestFailed, ingest_sources
 from paperfeed.mail.mailer import prune_sent_mail
 from paperfeed.search.searcher import Searcher
 from paperfeed.search.update import update_search
-from paperfeed.storage import Store
+from paperfeed.storage import Store, StoreBusy
 
 PRUNE_EVERY = timedelta(days=1)
 INGEST_LOCK = "worker-ingest"
@@ -48,14 +48,21 @@ def run_cycle(
     echo: Callable[[str], None],
 ) -> None:
     """One cycle at `now`: prune and ingest when due (unless another worker is at it), then
-    the digests due at PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date."""
+    the digests due at PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date.
+
+    A job that finds the database busy is reported and left for the next cycle (it wrote
+    nothing half-way); the other jobs still run."""
     if schedule.due(schedule.last_prune, PRUNE_EVERY, now):
-        pruned = prune_sent_mail(store, settings, now)
-        if pruned is None:
-            echo("prune: another process is pruning; skipped")
+        try:
+            pruned = prune_sent_mail(store, settings, now)
+        except StoreBusy as exc:
+            echo(f"prune: {exc}; next cycle")
         else:
-            echo(f"pruned the bytes of {pruned} sent messages")
-        schedule.last_prune = now
+            if pruned is None:
+                echo("prune: another process is pruning; skipped")
+            else:
+                echo(f"pruned the bytes of {pruned} sent messages")
+            schedule.last_prune = now
     every = timedelta(seconds=settings.worker_ingest_every_s)
     if settings.worker_sources and schedule.due(schedule.last_ingest, every, now):
         with store.job_lock(INGEST_LOCK) as held:
@@ -64,8 +71,12 @@ def run_cycle(
             else:
                 echo("ingest: another worker is ingesting; skipped")
         schedule.last_ingest = now
-    report = send_digests(store, searcher, settings, now, respect_hour=True)
-    echo(f"{now:%Y-%m-%d %H:%M} digests: {report.summary()}")
+    try:
+        report = send_digests(store, searcher, settings, now, respect_hour=True)
+    except StoreBusy as exc:
+        echo(f"{now:%Y-%m-%d %H:%M} digests: {exc}; next cycle")
+    else:
+        echo(f"{now:%Y-%m-%d %H:%M} digests: {report.summary()}")
 
 
 def ingest_once(
@@ -79,9 +90,12 @@ def ingest_once(
             else:
                 report = ingest_sources(store, [source], settings)
             echo(f"ingest {source}: {report.summary()}")
-        except (IngestFailed, OaiError, SourceUnavailable, OSError) as exc:
+        except (IngestFailed, OaiError, SourceUnavailable, StoreBusy, OSError) as exc:
             echo(f"ingest {source} failed: {exc}")
-    echo(update_search(searcher).summary())
+    try:
+        echo(update_search(searcher).summary())
+    except StoreBusy as exc:
+        echo(f"search update: {exc}; next cycle")
 
 
 def run_worker(

@@ -11,6 +11,7 @@ import click
 from paperfeed.cli import catalog, digest, mail, migrate, search, serve
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
+from paperfeed.storage import StoreBusy
 
 
 def _settings_epilog() -> str:
@@ -20,7 +21,18 @@ def _settings_epilog() -> str:
     return "\b\n" + "\n".join(lines)
 
 
-@click.group(epilog=_settings_epilog())
+class _Commands(click.Group):
+    """The command group; a database busy for longer than its timeout, at any point of any
+    command, is a clean error (nothing half-written: run the command again)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StoreBusy as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands, epilog=_settings_epilog())
 @click.option(
     "--database-url",
     metavar="URL",

@@ -29,7 +29,10 @@ def init(ctx: click.Context) -> None:
     settings = get_settings(ctx)
     try:
         store = open_store(
-            settings.database_url, migrate=False, pool_size=settings.database_pool_size
+            settings.database_url,
+            migrate=False,
+            pool_size=settings.database_pool_size,
+            busy_timeout_s=settings.database_busy_timeout_s,
         )
         applied = store.migrate()
     except StorageError as exc:

@@ -24,7 +24,9 @@ class AppContext:
     def store(self) -> Store:
         if self._store is None:
             self._store = open_store(
-                self.settings.database_url, pool_size=self.settings.database_pool_size
+                self.settings.database_url,
+                pool_size=self.settings.database_pool_size,
+                busy_timeout_s=self.settings.database_busy_timeout_s,
             )
         return self._store
 

@@ -225,7 +225,9 @@ class _Shard:
     def _child(self, shard: list[Subscriber], sender: Connection) -> None:
         try:
             store = open_store(
-                self.settings.database_url, pool_size=self.settings.database_pool_size
+                self.settings.database_url,
+                pool_size=self.settings.database_pool_size,
+                busy_timeout_s=self.settings.database_busy_timeout_s,
             )
             try:
                 sender.send(("ok", self.run(store, shard)))

@@ -35,6 +35,10 @@ class AtomError(Exception):
     """The API answered with an error entry, or with something that is not an Atom feed."""
 
 
+class AtomCutShort(AtomError):
+    """The answer is not well-formed XML: most likely cut short on its way."""
+
+
 @dataclass
 class AtomPage:
     """One feed page: its entries and the opensearch counts used for paging."""
@@ -49,7 +53,7 @@ def parse_feed(xml: bytes | str) -> AtomPage:
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise AtomError(f"response is not well-formed XML ({exc})") from None
+        raise AtomCutShort(f"response is not well-formed XML ({exc})") from None
     if root.tag != f"{{{_NS['atom']}}}feed":
         raise AtomError(f"expected an Atom feed, got <{root.tag}>")
     page = AtomPage(
@@ -109,6 +113,7 @@ def fetch_pages(client: PoliteClient, url: str, page_size: int = PAGE_SIZE) -> I
         wanted = len([i for i in params["id_list"].split(",") if i.strip()])
     fetched = 0
     empty_pages = 0
+    cut_pages = 0
     while wanted is None or fetched < wanted:
         size = page_size if wanted is None else min(page_size, wanted - fetched)
         query = {**params, "start": str(start), "max_results": str(size)}
@@ -118,7 +123,16 @@ def fetch_pages(client: PoliteClient, url: str, page_size: int = PAGE_SIZE) -> I
             if exc.response is not None and exc.response.status_code == 400:
                 parse_feed(exc.response.content)  # raises AtomError with arXiv's own message
             raise
-        page = parse_feed(body)
+        try:
+            page = parse_feed(body)
+        except AtomCutShort as exc:
+            # Asked again, like a dropped connection (PAPERFEED_MAX_RETRIES times).
+            if cut_pages >= client.settings.max_retries:
+                raise
+            cut_pages += 1
+            log.warning("%s: %s at start=%d; asking again", base, exc, start)
+            continue
+        cut_pages = 0
         count = len(page.outcomes)
         if count == 0:
             # The API now and then answers an in-range page with no entries: ask again.

@@ -8,10 +8,16 @@ from datetime import date
 
 from paperfeed.config import Settings
 from paperfeed.ingest import oai
-from paperfeed.ingest.http import PoliteClient
-from paperfeed.ingest.pipeline import BatchWriter, IngestFailed, IngestReport, ProgressFn
+from paperfeed.ingest.http import PoliteClient, SourceUnavailable
+from paperfeed.ingest.pipeline import (
+    BatchWriter,
+    IngestFailed,
+    IngestInterrupted,
+    IngestReport,
+    ProgressFn,
+)
 from paperfeed.models import HarvestState
-from paperfeed.storage import Store
+from paperfeed.storage import Store, StoreBusy
 
 log = logging.getLogger("paperfeed.ingest")
 
@@ -39,7 +45,9 @@ def harvest_arxiv(
     and starting it again with the same arguments resumes from the last saved page: records
     seen twice are merged, never duplicated. Without `from_day`, the harvest continues from the
     `until` of the last harvest of this set that finished. One harvest of a set runs at a
-    time, anywhere: while another holds its job lock this raises HarvestBusy.
+    time, anywhere: while another holds its job lock this raises HarvestBusy. A harvest that
+    stops part-way (arXiv unavailable, a page that stays unreadable, a busy database) raises
+    IngestInterrupted, saying what it kept.
     """
     key = harvest_key(set_spec)
     with store.job_lock(f"harvest:{key}") as held:
@@ -87,7 +95,7 @@ def _harvest(
         while True:
             query = oai.list_records_params(set_spec, from_day, until_day, state.resumption_token)
             try:
-                page = oai.parse_page(oai.fetch_page(http, settings.arxiv_oai_url, query))
+                page = _read_page(http, settings, query)
             except oai.OaiError as exc:
                 if exc.code == "badResumptionToken" and state.resumption_token and not restarted:
                     # Tokens expire; the records already written make a restart cheap and safe.
@@ -116,6 +124,33 @@ def _harvest(
                 progress(key, state.records, page.complete_list_size)
             if page.resumption_token is None:
                 return report
+    except (SourceUnavailable, oai.OaiError, StoreBusy) as exc:
+        raise IngestInterrupted(exc, report, _resume_note(state)) from exc
     finally:
         if client is None:
             http.close()
+
+
+def _read_page(http: PoliteClient, settings: Settings, query: dict[str, str]) -> oai.OaiPage:
+    """One ListRecords page. An answer whose XML is cut short (a proxy, a hiccup at the
+    server) is asked for again, like a dropped connection, up to PAPERFEED_MAX_RETRIES times."""
+    attempt = 0
+    while True:
+        body = oai.fetch_page(http, settings.arxiv_oai_url, query)
+        try:
+            return oai.parse_page(body)
+        except oai.OaiError as exc:
+            if exc.code != "badXML" or attempt >= settings.max_retries:
+                raise
+            log.warning("%s: %s; asking again", settings.arxiv_oai_url, exc)
+        attempt += 1
+
+
+def _resume_note(state: HarvestState) -> str:
+    if not state.pages:
+        return "no page saved yet; run the same harvest again to start it"
+    pages = "1 page" if state.pages == 1 else f"{state.pages} pages"
+    return (
+        f"{pages} ({state.records} records) saved; run the same harvest again to resume "
+        f"from page {state.pages + 1}"
+    )

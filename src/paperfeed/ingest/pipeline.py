@@ -18,7 +18,7 @@ from paperfeed.ingest import atom, hf_daily, jsonl, kaggle, oai
 from paperfeed.ingest.http import PoliteClient, SourceUnavailable
 from paperfeed.ingest.records import BadRecord, Item, Outcome, Rejected
 from paperfeed.models import Featured, Paper
-from paperfeed.storage import Store
+from paperfeed.storage import Store, StoreBusy
 
 log = logging.getLogger("paperfeed.ingest")
 
@@ -38,6 +38,16 @@ def _no_progress(label: str, done: int, total: int | None) -> None:
 
 class IngestFailed(Exception):
     """A source could not be read at all (missing file, unreachable URL, unknown format)."""
+
+
+class IngestInterrupted(IngestFailed):
+    """The ingest stopped part-way (the database stayed busy, the source failed mid-way):
+    `report` says what was written before, in whole batches; running it again adds the rest
+    and nothing twice."""
+
+    def __init__(self, cause: Exception, report: IngestReport, resume: str) -> None:
+        super().__init__(f"{cause}; kept: {report.summary()}; {resume}")
+        self.report = report
 
 
 @dataclass
@@ -137,8 +147,12 @@ def ingest_sources(
             except (IngestFailed, SourceUnavailable, atom.AtomError, oai.OaiError, OSError) as exc:
                 report.failed_sources.append(source)
                 report.note_problem(f"{source}: {exc}")
-            finally:
-                writer.flush()
+            writer.flush()  # what was read before a failure is kept
+    except StoreBusy as exc:
+        # Not the source's fault, and the next source would wait as long: stop here.
+        raise IngestInterrupted(
+            exc, report, "run it again to add the rest (nothing is added twice)"
+        ) from exc
     finally:
         if own_client:
             http.close()
@@ -292,6 +306,7 @@ __all__ = [
     "FORMATS",
     "BatchWriter",
     "IngestFailed",
+    "IngestInterrupted",
     "IngestReport",
     "Item",
     "ingest_sources",

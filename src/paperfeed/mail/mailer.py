@@ -1,7 +1,9 @@
 """Deliver queued mail over SMTP (one reused connection) or into the outbox folder.
 
-The only module that talks SMTP. A 4xx reply or a dropped connection is retried later with
-backoff; a 5xx reply is a bounce, counted on the subscriber, who is suppressed after three.
+The only module that talks SMTP. A 4xx reply is retried later with backoff; when the server
+cannot take mail at all (unreachable, silent, 421, gone mid-conversation, our sender refused,
+a full disk) the message is retried later and the rest of the run is left for the next one; a
+5xx reply is a bounce, counted on the subscriber, who is suppressed after three in a row.
 Nothing is lost: a message stays in the queue until it is sent or bounces.
 """
 
@@ -12,20 +14,22 @@ import os
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from paperfeed.config import Settings, files_dir
 from paperfeed.models import QueuedMail
-from paperfeed.storage import Store, SubscriberNotFound
+from paperfeed.storage import Store, StoreBusy, SubscriberNotFound
 
 log = logging.getLogger("paperfeed.mail")
+_T = TypeVar("_T")
 
 BOUNCE_THRESHOLD = 3
 LEASE_S = 300.0
@@ -35,7 +39,12 @@ _MAX_RETRY_S = 6 * 3600.0
 
 
 class TransientFailure(Exception):
-    """Try again later: a 4xx reply, a dropped connection, a server that is down."""
+    """Try again later: a 4xx reply for this message."""
+
+
+class ServerUnavailable(TransientFailure):
+    """Nothing can be sent now (a server down, silent, closing, refusing our sender; a full
+    disk): this message is tried again later, and the rest wait for the next run."""
 
 
 class PermanentFailure(Exception):
@@ -63,7 +72,7 @@ class SmtpConfig:
     timeout_s: float = 30.0
 
 
-def parse_smtp_url(url: str) -> SmtpConfig:
+def parse_smtp_url(url: str, timeout_s: float = 30.0) -> SmtpConfig:
     parts = urlsplit(url)
     implicit = parts.scheme == "smtps"
     query = parse_qs(parts.query)
@@ -74,6 +83,7 @@ def parse_smtp_url(url: str) -> SmtpConfig:
         password=unquote(parts.password) if parts.password else None,
         implicit_tls=implicit,
         starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+        timeout_s=timeout_s,
     )
 
 
@@ -104,7 +114,9 @@ class SmtpTransport:
                 if config.username:
                     smtp.login(config.username, config.password or "")
             except (smtplib.SMTPException, OSError) as exc:
-                raise TransientFailure(f"cannot reach {config.host}:{config.port}: {exc}") from exc
+                raise ServerUnavailable(
+                    f"cannot reach {config.host}:{config.port}: {exc or type(exc).__name__}"
+                ) from exc
             self._smtp = smtp
         return self._smtp
 
@@ -114,8 +126,10 @@ class SmtpTransport:
         try:
             smtp.ehlo_or_helo_if_needed()  # what the server offers (SMTPUTF8, 8BITMIME)
         except (smtplib.SMTPException, OSError) as exc:
-            self._drop_if(True)
-            raise TransientFailure(f"the server did not greet us: {exc}") from exc
+            self._drop()
+            raise ServerUnavailable(
+                f"the server did not greet us: {exc or type(exc).__name__}"
+            ) from exc
         if not mail.recipient.isascii():
             # An internationalised mailbox (ü@example.com) has no ASCII form: only a server
             # that speaks SMTPUTF8 can take it, and ours will never come to.
@@ -134,24 +148,37 @@ class SmtpTransport:
             refused = smtp.sendmail(self.envelope_from, [mail.recipient], data, options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(mail.recipient, (450, b"refused"))
-            raise _failure(code, reply) from exc
+            raise self._failure(code, reply) from exc
         except smtplib.SMTPSenderRefused as exc:
-            # Our own address refused is our problem, not the recipient's: try again later.
-            raise TransientFailure(
+            if exc.smtp_code == 421:
+                raise self._failure(exc.smtp_code, exc.smtp_error) from exc
+            # Our own address refused is our problem, not the recipient's (and it would be
+            # refused for every message): not a bounce; try again later.
+            self._drop()
+            raise ServerUnavailable(
                 f"sender refused: {exc.smtp_code} {_text(exc.smtp_error)}"
             ) from exc
         except smtplib.SMTPResponseException as exc:
-            self._drop_if(exc.smtp_code == 421)
-            raise _failure(exc.smtp_code, exc.smtp_error) from exc
+            raise self._failure(exc.smtp_code, exc.smtp_error) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            self._drop_if(True)
-            raise TransientFailure(f"connection lost: {exc}") from exc
+            # Dropped or timed out mid-conversation: the server may or may not have the
+            # message (at worst it arrives twice, with the same Message-ID).
+            self._drop()
+            raise ServerUnavailable(f"connection lost: {exc or type(exc).__name__}") from exc
         if refused:
             code, reply = next(iter(refused.values()))
-            raise _failure(code, reply)
+            raise self._failure(code, reply)
 
-    def _drop_if(self, condition: bool) -> None:
-        if condition and self._smtp is not None:
+    def _failure(self, code: int, reply: bytes | str) -> Exception:
+        if code == 421:
+            # "Service not available, closing transmission channel" (smtplib may have closed
+            # it already): the server wants a rest, not the next message.
+            self._drop()
+            return ServerUnavailable(f"{code} {_text(reply)}")
+        return _failure(code, reply)
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
             try:
                 self._smtp.close()
             finally:
@@ -206,7 +233,10 @@ class OutboxTransport:
                 out.write(mail.data)
             os.replace(tmp, target)
         except OSError as exc:
-            raise TransientFailure(f"cannot write {target}: {exc}") from exc
+            # A full disk or a read-only folder fails every message alike. The part written
+            # so far would only take the space the next attempt needs.
+            tmp.unlink(missing_ok=True)
+            raise ServerUnavailable(f"cannot write {target}: {exc}") from exc
 
     def close(self) -> None:
         return None
@@ -222,7 +252,9 @@ def outbox_dir(settings: Settings) -> Path:
 def transport_for(settings: Settings) -> Transport:
     if settings.smtp_url:
         envelope_from = parseaddr(settings.mail_from)[1] or "paperfeed@localhost"
-        return SmtpTransport(parse_smtp_url(settings.smtp_url), envelope_from)
+        return SmtpTransport(
+            parse_smtp_url(settings.smtp_url, settings.smtp_timeout_s), envelope_from
+        )
     return OutboxTransport(outbox_dir(settings))
 
 
@@ -232,12 +264,16 @@ class DeliveryReport:
     deferred: int = 0
     bounced: int = 0
     suppressed: int = 0
+    left: int = 0  # not tried: the server became unavailable; due again at once
 
     def summary(self) -> str:
-        return (
+        line = (
             f"sent {self.sent}, deferred {self.deferred}, bounced {self.bounced}, "
             f"not sent to suppressed addresses {self.suppressed}"
         )
+        if self.left:
+            line += f", left for the next run {self.left} (the server is unavailable)"
+        return line
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -256,7 +292,8 @@ def deliver_due(
 
     Messages are claimed in small batches, each held for `lease_s` seconds counted from the
     claim (`now` moves on with the clock while this runs); a killed sender's messages are taken
-    over when the lease runs out, so only the one in flight at the kill can arrive twice.
+    over when the lease runs out, so only the one in flight at the kill can arrive twice. When
+    the server becomes unavailable the run ends, giving back what it has not tried.
     """
     report = DeliveryReport()
     handled = 0
@@ -278,7 +315,11 @@ def deliver_due(
                     store.release_mail([m.id for m in batch[index:]])
                     batch = batch[:index]
                     break
-                _deliver_one(store, transport, mail, moment, report)
+                if not _deliver_one(store, transport, mail, moment, report, claimed + lease_s):
+                    rest = [m.id for m in batch[index + 1 :]]
+                    store.release_mail(rest)
+                    report.left += len(rest)
+                    return report
             handled += len(batch)
     finally:
         transport.close()
@@ -286,8 +327,16 @@ def deliver_due(
 
 
 def _deliver_one(
-    store: Store, transport: Transport, mail: QueuedMail, now: datetime, report: DeliveryReport
-) -> None:
+    store: Store,
+    transport: Transport,
+    mail: QueuedMail,
+    now: datetime,
+    report: DeliveryReport,
+    lease_end: float,
+) -> bool:
+    """Send one claimed message and record what became of it (trying until `lease_end`, on
+    the monotonic clock, while the database is busy); False when the server is unavailable
+    (the run should stop)."""
     if mail.subscriber_id is not None:
         try:
             suppressed = store.get_subscriber(mail.subscriber_id).status == "suppressed"
@@ -296,22 +345,42 @@ def _deliver_one(
         if suppressed:
             store.mail_dropped(mail.id, "suppressed", "the address bounced too often", now)
             report.suppressed += 1
-            return
+            return True
+    subscriber_id = mail.subscriber_id
     try:
         transport.send(mail)
     except PermanentFailure as exc:
         log.warning("mail %d to %s bounced: %s", mail.id, mail.recipient, exc)
-        store.mail_dropped(mail.id, "bounced", str(exc), now)
-        if mail.subscriber_id is not None:
-            store.record_bounce(mail.subscriber_id, now, BOUNCE_THRESHOLD)
+        error = str(exc)
+        # False when another sender took the message over meanwhile (our lease ran out).
+        dropped = _record(lambda: store.mail_dropped(mail.id, "bounced", error, now), lease_end)
+        if dropped and subscriber_id is not None:
+            _record(lambda: store.record_bounce(subscriber_id, now, BOUNCE_THRESHOLD), lease_end)
         report.bounced += 1
     except TransientFailure as exc:
         log.warning("mail %d to %s deferred: %s", mail.id, mail.recipient, exc)
-        store.mail_deferred(mail.id, str(exc), now + retry_delay(mail.attempts))
+        error, retry_at = str(exc), now + retry_delay(mail.attempts)
+        _record(lambda: store.mail_deferred(mail.id, error, retry_at), lease_end)
         report.deferred += 1
+        return not isinstance(exc, ServerUnavailable)
     else:
-        store.mail_sent(mail.id, now)
+        _record(lambda: store.mail_sent(mail.id, now), lease_end)
         report.sent += 1
+    return True
+
+
+def _record(write: Callable[[], _T], until: float) -> _T:
+    """Run `write`, which records what became of a message the server has had, again and
+    again while the database is busy, until `until` (monotonic): given up, the message would
+    be sent again once its lease ends. Each try waits the store's own busy timeout."""
+    while True:
+        try:
+            return write()
+        except StoreBusy:
+            if time.monotonic() >= until:
+                raise
+            log.warning("the database is busy; trying again to record a delivery")
+            time.sleep(0.05)
 
 
 PRUNE_LOCK = "mail-prune"

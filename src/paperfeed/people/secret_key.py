@@ -49,7 +49,9 @@ def ensure_secret_key(settings: Settings, store: Secrets | None = None) -> Setti
     elif settings.database_url.startswith("sqlite:") and sqlite_path(settings.database_url) is None:
         key = secrets.token_urlsafe(48)  # an in-memory database lives as long as the process
     else:
-        opened = open_store(settings.database_url, pool_size=1)
+        opened = open_store(
+            settings.database_url, pool_size=1, busy_timeout_s=settings.database_busy_timeout_s
+        )
         try:
             key = opened.shared_secret(secrets.token_urlsafe(48))
         finally:

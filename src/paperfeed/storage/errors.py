@@ -7,6 +7,12 @@ class StorageError(Exception):
     """The database cannot be used (bad URL, unreadable file, failed migration)."""
 
 
+class StoreBusy(StorageError):
+    """The database did not let us write in time (PAPERFEED_DATABASE_BUSY_TIMEOUT_S): another
+    process holds its write lock, or every pooled connection is in use. Nothing was written;
+    try again later."""
+
+
 class PaperNotFound(LookupError):
     """No paper has the requested id."""
 

@@ -22,7 +22,7 @@ from paperfeed.listings import BadPeriod
 from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
-from paperfeed.storage import PaperNotFound, Store, SubscriberNotFound, open_store
+from paperfeed.storage import PaperNotFound, Store, StoreBusy, SubscriberNotFound, open_store
 from paperfeed.web.api_schema import api_schema
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
@@ -33,6 +33,7 @@ from paperfeed.web.rendering import STATIC, make_templates
 from paperfeed.web.security import CsrfFailed, remember_csrf_cookie
 
 log = logging.getLogger("paperfeed.web")
+BUSY_RETRY_AFTER_S = 5
 
 
 @dataclass
@@ -62,7 +63,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
         the_store = store or open_store(
-            settings.database_url, pool_size=settings.database_pool_size
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            busy_timeout_s=settings.database_busy_timeout_s,
         )
         the_searcher = searcher or open_searcher(settings, the_store)
         await run_in_threadpool(the_searcher.refresh)
@@ -124,6 +127,7 @@ def create_app(
         BadRequest,
         CsrfFailed,
         RateLimited,
+        StoreBusy,
         RequestValidationError,
         HTTPException,
         Exception,
@@ -160,6 +164,9 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
         return 400, str(exc)
     if isinstance(exc, RateLimited):
         return 429, str(exc)
+    if isinstance(exc, StoreBusy):
+        log.warning("answered 503: %s", exc)
+        return 503, "the database is busy (another process is writing); try again in a moment"
     if isinstance(exc, RequestValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error.get('loc', ())[1:])}: {error.get('msg')}"
@@ -176,8 +183,11 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
 async def _handle_error(request: Request, exc: Exception) -> Response:
     """One place turns errors into responses: JSON under /api, an HTML page elsewhere."""
     status, message = _status_and_message(exc)
-    # A 405 says which methods the path has (Allow), as RFC 9110 asks.
+    # A 405 says which methods the path has (Allow), as RFC 9110 asks; a busy database is a
+    # moment's wait: say when to come back.
     headers = exc.headers if isinstance(exc, HTTPException) else None
+    if status == 503:
+        headers = {**(headers or {}), "Retry-After": str(BUSY_RETRY_AFTER_S)}
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     state = getattr(request.app.state, "paperfeed", None)

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from paperfeed.storage.errors import StorageError
+from paperfeed.storage.errors import StorageError, StoreBusy
 from paperfeed.storage.postgres.halfvec import register_halfvec
 from paperfeed.storage.urls import redact
 
 try:  # an optional extra: pip install 'paperfeed[postgres]'
     import psycopg
     from psycopg.rows import dict_row
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError:  # pragma: no cover - reported when a postgresql:// URL is opened
     psycopg = None  # type: ignore[assignment]
 
@@ -51,13 +51,14 @@ class Database:
     `transaction()` every call on the thread uses the transaction's connection.
     """
 
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, busy_timeout_s: float = 30.0) -> None:
         if psycopg is None:
             raise StorageError(
                 "PostgreSQL needs psycopg: pip install 'paperfeed[postgres]' (make does it)"
             )
         self.url = url
         self._pool_size = pool_size
+        self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._pid = os.getpid()
         self._pool = self._open_pool()
@@ -89,14 +90,26 @@ class Database:
             self._pool = self._open_pool()
 
     @contextmanager
+    def _pooled(self) -> Iterator[Connection]:
+        """A connection from the pool; StoreBusy when none is free within the busy timeout."""
+        self._check_process()
+        try:
+            with self._pool.connection(timeout=self.busy_timeout_s) as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StoreBusy(
+                f"the database is busy: no free connection for {self.busy_timeout_s:g} s "
+                f"(PAPERFEED_DATABASE_POOL_SIZE={self._pool_size}); try again"
+            ) from exc
+
+    @contextmanager
     def _conn(self) -> Iterator[Connection]:
         """A connection for reads: the thread's transaction's, else one from the pool."""
         current = getattr(self._local, "conn", None)
         if current is not None:
             yield current
             return
-        self._check_process()
-        with self._pool.connection() as conn:
+        with self._pooled() as conn:
             yield conn
 
     @contextmanager
@@ -106,8 +119,7 @@ class Database:
         if current is not None:
             yield current
             return
-        self._check_process()
-        with self._pool.connection() as conn, conn.transaction():
+        with self._pooled() as conn, conn.transaction():
             self._local.conn = conn
             try:
                 yield conn
@@ -125,8 +137,7 @@ class Database:
         """A session-level advisory lock, held on a connection of its own for the block; the
         value is False when another process (anywhere) holds it. PostgreSQL lets go when the
         holder's connection drops."""
-        self._check_process()
-        with self._pool.connection() as conn:
+        with self._pooled() as conn:
             key = lock_key(name)
             row = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (key,)).fetchone()
             taken = bool(row["ok"])

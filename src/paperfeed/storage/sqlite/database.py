@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from paperfeed.storage.errors import StorageError
+from paperfeed.storage.errors import StorageError, StoreBusy
 from paperfeed.storage.urls import sqlite_path  # noqa: F401 - re-exported
 
 log = logging.getLogger("paperfeed.storage")
@@ -36,6 +36,14 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     """`items` in slices small enough for one statement's parameters."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock we waited for."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _split_statements(script: str) -> list[str]:
@@ -74,8 +82,9 @@ def _keep_private(path: Path) -> None:
 class Database:
     """The file, its connections (one per thread, so a web server can share it) and its schema."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, busy_timeout_s: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout_s = busy_timeout_s
         self.url = f"sqlite:///{path}" if path is not None else "sqlite:///:memory:"
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,14 +101,21 @@ class Database:
         target = str(self.path) if self.path is not None else ":memory:"
         try:
             conn = sqlite3.connect(
-                target, timeout=30, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self.busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
             )
             conn.row_factory = sqlite3.Row
             if self.path is not None:
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy(exc) from exc
+            raise StorageError(f"cannot open SQLite database {target}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot open SQLite database {target}: {exc}") from exc
         with self._lock:
@@ -129,13 +145,28 @@ class Database:
         if conn.in_transaction:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy(exc) from exc
+            raise
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise self._busy(exc) from exc
             raise
         conn.execute("COMMIT")
+
+    def _busy(self, exc: sqlite3.OperationalError) -> StoreBusy:
+        return StoreBusy(
+            f"the database is busy: another process has held its write lock for more than "
+            f"{self.busy_timeout_s:g} s (PAPERFEED_DATABASE_BUSY_TIMEOUT_S); nothing was "
+            f"written, try again ({exc})"
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -192,8 +223,13 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
+        # Read first: a schema that is up to date needs no write lock, so any process can open
+        # the database while another one holds that lock (an ingest, a digest run).
+        done = {row[0] for row in self.conn.execute("SELECT name FROM schema_migrations")}
         applied: list[str] = []
         for name, script in migrations:
+            if name in done:
+                continue
             with self._write() as conn:
                 # Checked inside the transaction: another process may have just applied it.
                 if conn.execute(

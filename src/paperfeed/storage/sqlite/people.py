@@ -261,30 +261,41 @@ class PeopleQueries(Database):
             )
 
     def mail_sent(self, mail_id: int, now: datetime) -> None:
+        """Delivered (whoever holds it now); the recipient's bounces in a row start over."""
         with self._write() as conn:
             conn.execute(
                 "UPDATE outgoing_mail SET status = 'sent', sent_at = ?, lease_until = NULL, "
                 "attempts = attempts + 1, last_error = NULL WHERE id = ?",
                 (stamp(now), mail_id),
             )
-
-    def mail_deferred(self, mail_id: int, error: str, retry_at: datetime) -> None:
-        """A transient failure: back in the queue until `retry_at`."""
-        with self._write() as conn:
             conn.execute(
+                "UPDATE subscribers SET bounces = 0 WHERE bounces > 0 AND id = "
+                "(SELECT subscriber_id FROM outgoing_mail WHERE id = ?)",
+                (mail_id,),
+            )
+
+    def mail_deferred(self, mail_id: int, error: str, retry_at: datetime) -> bool:
+        """A transient failure: back in the queue until `retry_at`. False (nothing changed)
+        when the message is no longer being sent: another sender delivered it meanwhile."""
+        with self._write() as conn:
+            cursor = conn.execute(
                 "UPDATE outgoing_mail SET status = 'queued', lease_until = NULL, "
-                "attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                "attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+                "WHERE id = ? AND status = 'sending'",
                 (error[:500], queue_stamp(retry_at), mail_id),
             )
+            return cursor.rowcount > 0
 
-    def mail_dropped(self, mail_id: int, status: str, error: str, now: datetime) -> None:
-        """A message that will not be sent: bounced (5xx) or to a suppressed address."""
+    def mail_dropped(self, mail_id: int, status: str, error: str, now: datetime) -> bool:
+        """A message that will not be sent: bounced (5xx) or to a suppressed address. False
+        (nothing changed) when the message is no longer being sent."""
         with self._write() as conn:
-            conn.execute(
+            cursor = conn.execute(
                 "UPDATE outgoing_mail SET status = ?, lease_until = NULL, last_error = ?, "
-                "attempts = attempts + ?, sent_at = NULL WHERE id = ?",
+                "attempts = attempts + ?, sent_at = NULL WHERE id = ? AND status = 'sending'",
                 (status, error[:500], 1 if status == "bounced" else 0, mail_id),
             )
+            return cursor.rowcount > 0
 
     def record_bounce(self, subscriber_id: int, now: datetime, threshold: int) -> bool:
         """Count a hard bounce; True when it made the subscriber suppressed."""

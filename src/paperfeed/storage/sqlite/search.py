@@ -18,6 +18,10 @@ class SearchQueries(Database):
         return str(row[0])
 
     def shared_secret(self, candidate: str) -> str:
+        # Read first: once the key exists, starting a process needs no write lock.
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()
+        if row is not None:
+            return str(row[0])
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('secret_key', ?) ON CONFLICT DO NOTHING",
