@@ -4,6 +4,7 @@ to subscribe). The rules live in people/subscriptions.py; this turns them into H
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from paperfeed.models import Preferences, Subscriber
 from paperfeed.people import subscriptions as subs
 from paperfeed.people.addresses import BadAddress, shown_address
 from paperfeed.people.tokens import BadToken
-from paperfeed.storage import Store
+from paperfeed.storage import Store, StoreBusy
 from paperfeed.web import api_schema
 from paperfeed.web.app import state_of
 from paperfeed.web.security import (
@@ -34,6 +35,7 @@ from paperfeed.web.security import (
 )
 
 router = APIRouter()
+log = logging.getLogger("paperfeed.web")
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 
 
@@ -47,9 +49,14 @@ def _ip(request: Request) -> str | None:
 
 def _send_soon(background: BackgroundTasks, store: Store, settings: Settings) -> None:
     """Deliver what a request queued once the response is out (the queue keeps it if not)."""
-    background.add_task(
-        lambda: deliver_due(store, transport_for(settings), _now(), lease_s=settings.mail_lease_s)
-    )
+
+    def deliver() -> None:
+        try:
+            deliver_due(store, transport_for(settings), _now(), lease_s=settings.mail_lease_s)
+        except StoreBusy as exc:  # the mail stays queued for the next sender
+            log.warning("mail not sent after a request, the database was busy: %s", exc)
+
+    background.add_task(deliver)
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
