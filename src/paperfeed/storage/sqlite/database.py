@@ -68,7 +68,13 @@ def _keep_private(path: Path) -> None:
     """The database holds people's addresses: readable by its owner only. A new file is made
     so (SQLite gives its -wal and -shm files the same mode); an existing one is tightened."""
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+        # Never open and close an existing database file here: closing any descriptor of a
+        # file drops every POSIX lock this process holds on it, SQLite's included.
+        if not path.exists():
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o600))
+            except FileExistsError:
+                pass  # made by someone else just now; its mode is checked below
         mode = path.stat().st_mode
         if mode & 0o077 and path.stat().st_uid == os.getuid():
             log.warning("%s was readable by other users; it is now private (mode 0600)", path)
