@@ -176,6 +176,12 @@ def report(
         "server memory (MB): at start {}, first minute (median) {}, last tenth (median) {}, "
         "peak {}".format(*mb)
     )
+    if seconds >= 120:  # the curve, a minute at a time: a leak keeps climbing
+        minutes = defaultdict(list)
+        for at, kb in memory:
+            minutes[int(at // 60)].append(kb)
+        curve = [f"{m + 1}: {max(v) / 1024:.0f}" for m, v in sorted(minutes.items())]
+        print("server memory by minute (MB, max):", ", ".join(curve))
 
 
 def main() -> None:
