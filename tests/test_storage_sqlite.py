@@ -267,3 +267,36 @@ def test_the_database_is_readable_by_its_owner_only(tmp_path):
     path.chmod(0o644)  # made readable by someone else: tightened when next opened
     open_store(f"sqlite:///{path}").close()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def _open_files(path) -> int:
+    import os
+
+    fds = os.listdir("/proc/self/fd")
+    return sum(1 for fd in fds if os.path.realpath(f"/proc/self/fd/{fd}") == str(path))
+
+
+def test_a_thread_that_ends_takes_its_connection_with_it(tmp_path):
+    """A web server's pool threads come and go; their connections (each with its page cache)
+    must go with them, or memory climbs for as long as the server runs."""
+    import gc
+
+    path = tmp_path / "threads.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        store.count_papers()
+        before = _open_files(path)
+        for _ in range(5):
+            threads = [threading.Thread(target=store.count_papers) for _ in range(20)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        gc.collect()
+        # 100 threads, 20 at a time, came and went: at most one batch's files stay open
+        # (SQLite reuses, or closes, a closed connection's file while others hold locks).
+        assert _open_files(path) <= before + 20
+        assert store.count_papers() == 0  # this thread's own connection still works
+    finally:
+        store.close()
+    assert _open_files(path) == 0

@@ -8,8 +8,9 @@ import os
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -71,10 +72,8 @@ def _keep_private(path: Path) -> None:
         # Never open and close an existing database file here: closing any descriptor of a
         # file drops every POSIX lock this process holds on it, SQLite's included.
         if not path.exists():
-            try:
+            with suppress(FileExistsError):  # made by someone else just now: checked below
                 os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o600))
-            except FileExistsError:
-                pass  # made by someone else just now; its mode is checked below
         mode = path.stat().st_mode
         if mode & 0o077 and path.stat().st_uid == os.getuid():
             log.warning("%s was readable by other users; it is now private (mode 0600)", path)
@@ -83,6 +82,20 @@ def _keep_private(path: Path) -> None:
                     file.chmod(0o600)
     except OSError as exc:
         raise StorageError(f"cannot open SQLite database {path}: {exc}") from exc
+
+
+class _Held:
+    """One thread's connection, closed when that thread ends (a web server's pool threads
+    come and go: each kept its connection, and its page cache, for good)."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __del__(self) -> None:
+        with suppress(sqlite3.Error):
+            self.conn.close()
 
 
 class Database:
@@ -97,7 +110,7 @@ class Database:
             _keep_private(path)
         self._local = threading.local()
         self._memory_conn: sqlite3.Connection | None = None
-        self._connections: list[sqlite3.Connection] = []
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._job_locks: dict[str, bool] = {}
 
@@ -124,8 +137,6 @@ class Database:
             raise StorageError(f"cannot open SQLite database {target}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot open SQLite database {target}: {exc}") from exc
-        with self._lock:
-            self._connections.append(conn)
         return conn
 
     @property
@@ -135,11 +146,13 @@ class Database:
             if self._memory_conn is None:
                 self._memory_conn = self._connect()
             return self._memory_conn
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            held = _Held(self._connect())
+            self._local.held = held
+            with self._lock:
+                self._held.add(held)
+        return held.conn
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -210,10 +223,12 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            for held in list(self._held):
+                held.conn.close()
+            self._held.clear()
         self._local = threading.local()
+        if self._memory_conn is not None:
+            self._memory_conn.close()
         self._memory_conn = None
 
     # -- schema --------------------------------------------------------------------------
