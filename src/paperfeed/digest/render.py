@@ -18,11 +18,15 @@ from markupsafe import escape
 
 from paperfeed.config import Settings
 from paperfeed.digest.content import DigestPlan, Entry
+from paperfeed.latex import latex_spans
 from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing
 from paperfeed.models import OutgoingMail
 
 ABSTRACT_CHARS = 420
+# LaTeX longer than this is shown as it is: pylatexenc takes ~12 ms a kilobyte, and no real
+# inline formula is this long.
+LATEX_BIT_CHARS = 1_000
 SUBJECT_TITLE_CHARS = 90
 _ENV = Environment(
     # Digest templates first, then the mail layout they extend.
@@ -39,16 +43,20 @@ _WHY = "@@why@@"  # where each subscriber's reason goes in a cached paper block
 def latex_to_text(value: str) -> str:
     """Readable text from a title or abstract with LaTeX: $\\alpha$ -> α, \\emph{x} -> x.
 
-    Only the LaTeX bits (math, macros, escapes) go through pylatexenc, each once per run:
-    converting whole abstracts took milliseconds each.
+    Only the LaTeX bits (math, macros, escapes: paperfeed.latex finds them in linear time) go
+    through pylatexenc, each once per run: converting whole abstracts took milliseconds each.
     """
     if "\\" not in value and "$" not in value:
         return value
-    text = _LATEX_BITS.sub(lambda match: _latex_bit(match.group(0)), value)
-    return " ".join(text.replace("$", "").split())
-
-
-_LATEX_BITS = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|\\\(.+?\\\)|\\[A-Za-z]+\*?(?:\{[^{}]*\})*|\\.")
+    parts: list[str] = []
+    position = 0
+    for start, end in latex_spans(value):
+        parts.append(value[position:start])
+        bit = value[start:end]
+        parts.append(_latex_bit(bit) if len(bit) <= LATEX_BIT_CHARS else bit.replace("$", ""))
+        position = end
+    parts.append(value[position:])
+    return " ".join("".join(parts).replace("$", "").split())
 
 
 @lru_cache(maxsize=65_536)
@@ -120,7 +128,9 @@ class DigestRenderer:
     def _render_parts(self, entry: Entry) -> tuple[tuple[str, str], tuple[str, str]]:
         """A paper's block rendered once, cut where each subscriber's reason goes."""
         paper = entry.paper.paper
-        abstract = shorten(latex_to_text(paper.abstract))
+        # Converted text is never longer than its source: a few times the shown length is
+        # enough, whatever the abstract's size.
+        abstract = shorten(latex_to_text(paper.abstract[: ABSTRACT_CHARS * 4]))
         context: dict[str, object] = {
             "title": self.title(entry),
             "byline": _byline(entry),
