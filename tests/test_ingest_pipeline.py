@@ -5,6 +5,13 @@ from datetime import date
 
 from conftest import FIXTURES
 from paperfeed.ingest.pipeline import IngestReport, ingest_sources
+from paperfeed.ingest.records import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHOR_CHARS,
+    MAX_AUTHORS,
+    MAX_COMMENT_CHARS,
+    MAX_TITLE_CHARS,
+)
 from paperfeed.models import Featured
 from replay import Reply
 
@@ -96,15 +103,43 @@ def test_hostile_text_is_stored_safely(tmp_path, store, settings):
     )
     path.write_bytes(body + bad_bytes + b"\n")
     report = ingest_sources(store, [str(path)], settings)
-    assert report.summary() == "added 4, updated 0, unchanged 0, skipped 0"
+    assert report.summary() == "added 4, updated 0, unchanged 0, skipped 0, shortened 1"
     assert store.get_paper("2606.00001").title == ""
-    assert len(store.get_paper("2606.00002").abstract) == len(huge.strip())
+    assert store.get_paper("2606.00002").abstract == huge[: MAX_ABSTRACT_CHARS - 1].strip() + "…"
     assert (
         store.get_paper("2606.00003").title
         == "<script>alert(1)</script> $\\mathcal{O}(n)$ \\emph{x}"
     )
     assert store.get_paper("2606.00003").abstract == "ab"
     assert store.get_paper("2606.00004").title == "Caf\ufffd"
+
+
+def test_over_long_fields_are_cut_at_their_caps_and_reported_by_line(tmp_path, store, settings):
+    path = tmp_path / "long.jsonl"
+    authors = [f"Author Number{n}" for n in range(1, 12_001)]  # a big collaboration, and more
+    records = [
+        _record(1, title="\\(" * 20_000, comment="c" * 5_000, authors=authors),
+        _record(2, authors=["A. Person", "N" * 1_000]),
+        _record(3, authors=authors[:MAX_AUTHORS], title="t" * MAX_TITLE_CHARS),  # at the caps
+    ]
+    _write_jsonl(path, records)
+    report = ingest_sources(store, [str(path)], settings)
+    assert report.summary() == "added 3, updated 0, unchanged 0, skipped 0, shortened 2"
+    assert report.problems == [
+        f"long.jsonl:1 (id '2606.00001'): title cut to {MAX_TITLE_CHARS:,} characters "
+        "(it had 40,000)",
+        f"long.jsonl:1 (id '2606.00001'): comment cut to {MAX_COMMENT_CHARS:,} characters "
+        "(it had 5,000)",
+        f"long.jsonl:1 (id '2606.00001'): authors cut to the first {MAX_AUTHORS:,} (it had 12,000)",
+        f"long.jsonl:2 (id '2606.00002'): author names cut to {MAX_AUTHOR_CHARS} characters",
+    ]
+    first = store.get_paper("2606.00001")
+    assert len(first.title) == MAX_TITLE_CHARS and first.title.endswith("…")
+    assert len(first.comment) == MAX_COMMENT_CHARS
+    assert first.authors == tuple(authors[:MAX_AUTHORS])  # the first authors are kept
+    assert store.get_paper("2606.00002").authors == ("A. Person", "N" * 299 + "…")
+    untouched = store.get_paper("2606.00003")
+    assert untouched.title == "t" * MAX_TITLE_CHARS and len(untouched.authors) == MAX_AUTHORS
 
 
 def test_a_damaged_gzip_keeps_what_came_before_the_damage(tmp_path, store, settings):

@@ -61,7 +61,7 @@ def parse_feed(xml: bytes | str) -> AtomPage:
         if "/api/errors" in entry_id:
             raise AtomError(clean_text(entry.findtext("atom:summary", "", _NS)) or entry_id)
         try:
-            page.outcomes.append(Item(_paper(entry, entry_id)))
+            page.outcomes.append(Item(_paper(entry, entry_id), where=entry_id))
         except BadRecord as exc:
             page.outcomes.append(Rejected(entry_id or "entry without id", str(exc)))
     return page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from paperfeed.config import Settings
 from paperfeed.ingest import atom, hf_daily, jsonl, kaggle, oai
 from paperfeed.ingest.http import PoliteClient, SourceUnavailable
-from paperfeed.ingest.records import BadRecord, Item, Outcome, Rejected
+from paperfeed.ingest.records import BadRecord, Item, Outcome, Rejected, cap_paper
 from paperfeed.models import Featured, Paper
 from paperfeed.storage import Store
 
@@ -48,6 +49,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    shortened: int = 0  # papers kept with a field cut to its cap (records.MAX_*)
     featured: int = 0
     problems: list[str] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)
@@ -62,6 +64,8 @@ class IngestReport:
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
             f"skipped {self.skipped}"
         )
+        if self.shortened:
+            line += f", shortened {self.shortened}"
         if self.featured:
             line += f", featured days {self.featured}"
         if self.failed_sources:
@@ -92,7 +96,13 @@ class BatchWriter:
             self.report.skipped += 1
             self.report.note_problem(str(outcome))
             return
-        self._papers.append(outcome.paper)
+        paper, cuts = cap_paper(outcome.paper)
+        if cuts:
+            self.report.shortened += 1
+            where = outcome.where or paper.id
+            for cut in cuts:
+                self.report.note_problem(f"{where}: {cut}")
+        self._papers.append(paper)
         if outcome.featured is not None:
             self._featured.append(outcome.featured)
         if len(self._papers) >= self.batch_size:
@@ -276,16 +286,18 @@ def parse_object(record: object, fmt: str, where: str) -> Outcome:
     kind = record_format(record) if fmt == "auto" else fmt
     if kind not in RECORD_FORMATS:
         return Rejected(where, f"a JSON record cannot be read as {kind!r}")
+    label = record.get("id", record.get("_id"))
+    suffix = f" (id {str(label)[:60]!r})" if isinstance(label, str | int) else ""
     try:
         if kind == "hf-daily":
-            return hf_daily.parse_item(record)
-        if kind == "kaggle":
-            return kaggle.parse_record(record)
-        return jsonl.parse_record(record)
+            item = hf_daily.parse_item(record)
+        elif kind == "kaggle":
+            item = kaggle.parse_record(record)
+        else:
+            item = jsonl.parse_record(record)
     except BadRecord as exc:
-        label = record.get("id", record.get("_id"))
-        suffix = f" (id {str(label)[:60]!r})" if isinstance(label, str | int) else ""
         return Rejected(f"{where}{suffix}", str(exc))
+    return dataclasses.replace(item, where=f"{where}{suffix}")
 
 
 __all__ = [

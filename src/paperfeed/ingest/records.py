@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -11,6 +11,16 @@ from typing import Any
 from paperfeed.ids import BadIdentifier, parse_arxiv_id, parse_paper_id
 from paperfeed.models import Featured, Paper
 from paperfeed.text import clean_optional, clean_text
+
+# The longest fields a paper keeps. Ingest cuts a longer one (ending it with "…") and reports
+# it by record, keeping the paper; they bound what every page, feed and mail has to render.
+MAX_TITLE_CHARS = 1_000  # arXiv's longest titles have ~300
+MAX_ABSTRACT_CHARS = 20_000  # arXiv allows 1,920; BEIR passages and news articles run longer
+MAX_COMMENT_CHARS = 2_000
+MAX_AUTHORS = 10_000  # the longest arXiv author lists have ~5,000 names; the first are kept
+MAX_AUTHOR_CHARS = 300  # one name (a collaboration's included)
+MAX_CATEGORIES = 100
+MAX_FIELD_CHARS = 1_000  # DOI, journal reference, licence, one category
 
 
 class BadRecord(ValueError):
@@ -23,6 +33,7 @@ class Item:
 
     paper: Paper
     featured: Featured | None = None
+    where: str = ""  # file:line or record id, for reports about it
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,47 @@ class Rejected:
 
 
 Outcome = Item | Rejected
+
+
+def _cut(text: str, limit: int) -> str:
+    return text[: limit - 1].rstrip() + "…"
+
+
+def cap_paper(paper: Paper) -> tuple[Paper, list[str]]:
+    """`paper` with every field within its MAX_* cap, and what was cut, in words."""
+    notes: list[str] = []
+    changes: dict[str, object] = {}
+
+    def text(field: str, value: str | None, limit: int, label: str) -> None:
+        if value is not None and len(value) > limit:
+            changes[field] = _cut(value, limit)
+            notes.append(f"{label} cut to {limit:,} characters (it had {len(value):,})")
+
+    text("title", paper.title, MAX_TITLE_CHARS, "title")
+    text("abstract", paper.abstract, MAX_ABSTRACT_CHARS, "abstract")
+    text("comment", paper.comment, MAX_COMMENT_CHARS, "comment")
+    for field in ("doi", "journal_ref", "license"):
+        text(field, getattr(paper, field), MAX_FIELD_CHARS, field.replace("_", " "))
+    authors = paper.authors
+    if len(authors) > MAX_AUTHORS:
+        notes.append(f"authors cut to the first {MAX_AUTHORS:,} (it had {len(authors):,})")
+        authors = authors[:MAX_AUTHORS]
+    if any(len(name) > MAX_AUTHOR_CHARS for name in authors):
+        notes.append(f"author names cut to {MAX_AUTHOR_CHARS:,} characters")
+        authors = tuple(
+            n if len(n) <= MAX_AUTHOR_CHARS else _cut(n, MAX_AUTHOR_CHARS) for n in authors
+        )
+    if authors is not paper.authors:
+        changes["authors"] = authors
+    categories = paper.categories
+    if len(categories) > MAX_CATEGORIES or any(len(c) > MAX_FIELD_CHARS for c in categories):
+        # A category is a name, not text: one that long is dropped, not cut.
+        kept = tuple(c for c in categories if len(c) <= MAX_FIELD_CHARS)[:MAX_CATEGORIES]
+        notes.append(f"categories cut to {len(kept)} (it had {len(categories)})")
+        changes["categories"] = kept
+    if not changes:
+        return paper, notes
+    return replace(paper, **changes), notes  # type: ignore[arg-type]
 
 
 def record_id(value: object, arxiv_only: bool = True) -> tuple[str, int | None]:
