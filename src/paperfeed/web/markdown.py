@@ -21,12 +21,14 @@ def paper_markdown(paper: Paper, page_url: str) -> str:
     lines += [" · ".join(facts), ""]
     if paper.comment:
         lines += [f"*{_inline(paper.comment)}*", ""]
-    lines += ["## Abstract", "", paper.abstract, ""]
+    # Escaped like the rest: a renderer would pass raw HTML (<script>) and make links of it.
+    lines += ["## Abstract", "", _inline(paper.abstract), ""]
     return "\n".join(lines)
 
 
 def _inline(text: str) -> str:
-    """Text safe inside one Markdown line: no line breaks, no accidental emphasis or links."""
+    """Text safe inside one Markdown line: no line breaks, no HTML, no emphasis, code or links
+    (every character that could start one is backslash-escaped)."""
     out = " ".join(text.split())
     for char in "\\`*_[]<>":
         out = out.replace(char, "\\" + char)
