@@ -73,17 +73,20 @@ def test_bad_lines_are_reported_with_file_and_line_and_skipped(tmp_path, store, 
         json.dumps(["a", "list"]),
         json.dumps(_record(2, published="someday")),
         json.dumps({"title": "no id"}),
+        json.dumps({**LINE, "id": "x/../../outbox"}),
         json.dumps(_record(3)),
     ]
     path.write_text("\n".join(lines) + "\n")
     report = ingest_sources(store, [str(path)], settings)
-    assert report.summary() == "added 2, updated 0, unchanged 0, skipped 4"
+    assert report.summary() == "added 2, updated 0, unchanged 0, skipped 5"
     assert report.problems == [
         "mixed.jsonl:2: invalid JSON "
         "(Expecting property name enclosed in double quotes at column 2)",
         "mixed.jsonl:4: expected a JSON object, got list",
         "mixed.jsonl:5 (id '2606.00002'): unreadable date 'someday'",
         "mixed.jsonl:6: missing id",
+        "mixed.jsonl:7 (id 'x/../../outbox'): unusable id 'x/../../outbox': "
+        "an empty, '.' or '..' segment between slashes",
     ]
 
 

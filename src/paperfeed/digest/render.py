@@ -18,6 +18,7 @@ from markupsafe import escape
 
 from paperfeed.config import Settings
 from paperfeed.digest.content import DigestPlan, Entry
+from paperfeed.ids import paper_path
 from paperfeed.latex import latex_spans
 from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing
@@ -136,7 +137,7 @@ class DigestRenderer:
             "byline": _byline(entry),
             "why": _WHY,
             "abstract": abstract,
-            "page_url": f"{self.base_url}/papers/{paper.id}",
+            "page_url": self.base_url + paper_path(paper.id),
             "abs_url": paper.abs_url,
             "pdf_url": paper.pdf_url,
             "upvotes": entry.paper.upvotes,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, time
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from paperfeed.ids import paper_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.models import Paper
 from paperfeed.web.app import state_of
@@ -50,7 +51,7 @@ def atom_feed(
     add(feed, "generator", "paperfeed")
     for (paper, _), day in zip(papers, days, strict=True):
         entry = add(feed, "entry")
-        url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
+        url = base_url + paper_path(paper.id)
         add(entry, "id", url)
         add(entry, "title", paper.title or paper.id)
         add(entry, "link", rel="alternate", href=url, type="text/html")

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from paperfeed.config import Settings
+from paperfeed.ids import paper_path
 from paperfeed.latex import math_spans
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -105,7 +106,12 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES), context_processors=[_account])
     env = templates.env
     env.filters.update(
-        marked=marked, day=day_label, authors=author_list, shorten=shorten, sentence=sentence
+        marked=marked,
+        day=day_label,
+        authors=author_list,
+        shorten=shorten,
+        sentence=sentence,
+        paper_path=paper_path,
     )
     env.globals.update(
         site_name=settings.site_name,
