@@ -38,7 +38,9 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
-_WHY = "@@why@@"  # where each subscriber's reason goes in a cached paper block
+# Where each subscriber's reason goes in a cached paper block: NULs, which no value placed in
+# the block may hold (ingest drops them; _unmarked drops any a database still has).
+_WHY = "\x00why\x00"
 
 
 def latex_to_text(value: str) -> str:
@@ -109,7 +111,7 @@ class DigestRenderer:
         pk = entry.paper.pk
         found = self._titles.get(pk)
         if found is None:
-            found = self._titles[pk] = (
+            found = self._titles[pk] = _unmarked(
                 latex_to_text(entry.paper.paper.title) or entry.paper.paper.id
             )
         return found
@@ -134,14 +136,14 @@ class DigestRenderer:
         abstract = shorten(latex_to_text(paper.abstract[: ABSTRACT_CHARS * 4]))
         context: dict[str, object] = {
             "title": self.title(entry),
-            "byline": _byline(entry),
-            "why": _WHY,
-            "abstract": abstract,
+            "byline": _unmarked(_byline(entry)),
+            "abstract": _unmarked(abstract),
             "page_url": self.base_url + paper_path(paper.id),
             "abs_url": paper.abs_url,
             "pdf_url": paper.pdf_url,
             "upvotes": entry.paper.upvotes,
             "site_name": self.settings.site_name,
+            "why": _WHY,
         }
         html = self._html.render(**context)
         text = self._text.render(**{**context, "abstract": _wrap(abstract)})
@@ -247,6 +249,10 @@ class _Stencil:
                 value = value.replace("@@", "@ @")
             out = out.replace(f"@@{field}@@", value)
         return out
+
+
+def _unmarked(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _wrap(text: str) -> str:
