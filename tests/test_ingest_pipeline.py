@@ -236,3 +236,19 @@ def test_plain_urls_are_downloaded_and_detected(replay, store, settings, tmp_pat
 def test_report_summary_mentions_failures():
     report = IngestReport(added=1, failed_sources=["x"])
     assert report.summary() == "added 1, updated 0, unchanged 0, skipped 0, failed sources 1"
+
+
+def test_a_gzip_bomb_behind_a_url_stops_at_the_decompressed_cap(replay, store, settings):
+    good = b"".join(json.dumps(_record(n)).encode() + b"\n" for n in range(1, 4))
+    # Three good records, then 200 MB of zeros without a line break, in 200 KB of gzip.
+    body = gzip.compress(good + b"\0" * 200_000_000, compresslevel=9)
+    replay.route("/dump.jsonl.gz", Reply(body))
+    settings = dataclasses.replace(settings, max_decompressed_bytes=10_000_000)
+    url = f"{replay.url}/dump.jsonl.gz"
+    report = ingest_sources(store, [url], settings)
+    assert report.failed_sources == [url]
+    assert report.problems == [
+        f"{url}: more than 10,000,000 bytes once decompressed "
+        "(PAPERFEED_MAX_DECOMPRESSED_BYTES=10,000,000); the rest was not read"
+    ]
+    assert report.added == 3  # what came before the cap is kept
