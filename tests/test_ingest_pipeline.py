@@ -5,14 +5,15 @@ from datetime import date
 
 from conftest import FIXTURES
 from paperfeed.ingest.pipeline import IngestReport, ingest_sources
-from paperfeed.ingest.records import (
+from paperfeed.models import (
     MAX_ABSTRACT_CHARS,
     MAX_AUTHOR_CHARS,
     MAX_AUTHORS,
+    MAX_AUTHORS_CHARS,
     MAX_COMMENT_CHARS,
     MAX_TITLE_CHARS,
+    Featured,
 )
-from paperfeed.models import Featured
 from replay import Reply
 
 LINE = {
@@ -124,10 +125,11 @@ def test_over_long_fields_are_cut_at_their_caps_and_reported_by_line(tmp_path, s
         _record(1, title="\\(" * 20_000, comment="c" * 5_000, authors=authors),
         _record(2, authors=["A. Person", "N" * 1_000]),
         _record(3, authors=authors[:MAX_AUTHORS], title="t" * MAX_TITLE_CHARS),  # at the caps
+        _record(4, authors=[f"{n:03d}" + "x" * 247 for n in range(1_000)]),  # 250,000 characters
     ]
     _write_jsonl(path, records)
     report = ingest_sources(store, [str(path)], settings)
-    assert report.summary() == "added 3, updated 0, unchanged 0, skipped 0, shortened 2"
+    assert report.summary() == "added 4, updated 0, unchanged 0, skipped 0, shortened 3"
     assert report.problems == [
         f"long.jsonl:1 (id '2606.00001'): title cut to {MAX_TITLE_CHARS:,} characters "
         "(it had 40,000)",
@@ -135,12 +137,15 @@ def test_over_long_fields_are_cut_at_their_caps_and_reported_by_line(tmp_path, s
         "(it had 5,000)",
         f"long.jsonl:1 (id '2606.00001'): authors cut to the first {MAX_AUTHORS:,} (it had 12,000)",
         f"long.jsonl:2 (id '2606.00002'): author names cut to {MAX_AUTHOR_CHARS} characters",
+        "long.jsonl:4 (id '2606.00004'): authors cut to the first 800 "
+        f"({MAX_AUTHORS_CHARS:,} characters; it had 1,000)",
     ]
     first = store.get_paper("2606.00001")
     assert len(first.title) == MAX_TITLE_CHARS and first.title.endswith("…")
     assert len(first.comment) == MAX_COMMENT_CHARS
     assert first.authors == tuple(authors[:MAX_AUTHORS])  # the first authors are kept
     assert store.get_paper("2606.00002").authors == ("A. Person", "N" * 299 + "…")
+    assert store.get_paper("2606.00004").authors[-1] == "799" + "x" * 247
     untouched = store.get_paper("2606.00003")
     assert untouched.title == "t" * MAX_TITLE_CHARS and len(untouched.authors) == MAX_AUTHORS
 

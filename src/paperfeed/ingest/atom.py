@@ -14,6 +14,7 @@ from paperfeed.ingest.records import (
     Item,
     Outcome,
     Rejected,
+    category_list,
     parse_datetime,
     record_id,
 )
@@ -87,7 +88,7 @@ def _paper(entry: ET.Element, entry_id: str) -> Paper:
             )
             if name
         ),
-        categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
+        categories=category_list(categories),
         version=version,
         published=parse_datetime(text("atom:published")),
         updated=parse_datetime(text("atom:updated")),

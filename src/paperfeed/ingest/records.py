@@ -9,18 +9,20 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from paperfeed.ids import BadIdentifier, parse_arxiv_id, parse_paper_id
-from paperfeed.models import Featured, Paper
+from paperfeed.models import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHOR_CHARS,
+    MAX_AUTHORS,
+    MAX_AUTHORS_CHARS,
+    MAX_CATEGORIES,
+    MAX_COMMENT_CHARS,
+    MAX_FIELD_CHARS,
+    MAX_TITLE_CHARS,
+    Featured,
+    Paper,
+    clip,
+)
 from paperfeed.text import clean_optional, clean_text
-
-# The longest fields a paper keeps. Ingest cuts a longer one (ending it with "…") and reports
-# it by record, keeping the paper; they bound what every page, feed and mail has to render.
-MAX_TITLE_CHARS = 1_000  # arXiv's longest titles have ~300
-MAX_ABSTRACT_CHARS = 20_000  # arXiv allows 1,920; BEIR passages and news articles run longer
-MAX_COMMENT_CHARS = 2_000
-MAX_AUTHORS = 10_000  # the longest arXiv author lists have ~5,000 names; the first are kept
-MAX_AUTHOR_CHARS = 300  # one name (a collaboration's included)
-MAX_CATEGORIES = 100
-MAX_FIELD_CHARS = 1_000  # DOI, journal reference, licence, one category
 
 
 class BadRecord(ValueError):
@@ -50,10 +52,6 @@ class Rejected:
 Outcome = Item | Rejected
 
 
-def _cut(text: str, limit: int) -> str:
-    return text[: limit - 1].rstrip() + "…"
-
-
 def cap_paper(paper: Paper) -> tuple[Paper, list[str]]:
     """`paper` with every field within its MAX_* cap, and what was cut, in words."""
     notes: list[str] = []
@@ -61,7 +59,7 @@ def cap_paper(paper: Paper) -> tuple[Paper, list[str]]:
 
     def text(field: str, value: str | None, limit: int, label: str) -> None:
         if value is not None and len(value) > limit:
-            changes[field] = _cut(value, limit)
+            changes[field] = clip(value, limit)
             notes.append(f"{label} cut to {limit:,} characters (it had {len(value):,})")
 
     text("title", paper.title, MAX_TITLE_CHARS, "title")
@@ -75,9 +73,17 @@ def cap_paper(paper: Paper) -> tuple[Paper, list[str]]:
         authors = authors[:MAX_AUTHORS]
     if any(len(name) > MAX_AUTHOR_CHARS for name in authors):
         notes.append(f"author names cut to {MAX_AUTHOR_CHARS:,} characters")
-        authors = tuple(
-            n if len(n) <= MAX_AUTHOR_CHARS else _cut(n, MAX_AUTHOR_CHARS) for n in authors
+        authors = tuple(clip(n, MAX_AUTHOR_CHARS) for n in authors)
+    if sum(map(len, authors)) > MAX_AUTHORS_CHARS:
+        total, count = 0, 0
+        while total + len(authors[count]) <= MAX_AUTHORS_CHARS:
+            total += len(authors[count])
+            count += 1
+        notes.append(
+            f"authors cut to the first {count:,} ({MAX_AUTHORS_CHARS:,} characters; "
+            f"it had {len(authors):,})"
         )
+        authors = authors[:count]
     if authors is not paper.authors:
         changes["authors"] = authors
     categories = paper.categories
@@ -189,7 +195,8 @@ def split_author_string(value: str) -> tuple[str, ...]:
 
 
 def category_list(value: object) -> tuple[str, ...]:
-    """Categories from a list or a space-separated string (arXiv's form), order kept, no repeats."""
+    """Categories from a list or a space-separated string (arXiv's form), cleaned like all text,
+    order kept, no repeats."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -198,7 +205,7 @@ def category_list(value: object) -> tuple[str, ...]:
         raw = value
     else:
         raise BadRecord("'categories' must be a list of strings or a space-separated string")
-    return tuple(dict.fromkeys(c.strip() for c in raw if c.strip()))
+    return tuple(dict.fromkeys(c for c in map(clean_text, raw) if c))
 
 
 def int_field(record: Mapping[str, Any], key: str, default: int = 0) -> int:
