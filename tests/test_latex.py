@@ -62,11 +62,11 @@ def test_unclosed_delimiters_take_linear_time():
 
 
 def test_many_highlights_beside_many_formulas_stay_fast():
-    text = "$x$ word " * 5_000
+    text = "$x$ word " * 2_200  # 19,800 characters: just within the longest field kept
     spans = [(m.start(), m.end()) for m in re.finditer("word", text)]
     assert _fastest_s(lambda t: marked(t, spans), text) < 0.1
     html = marked(text, spans)
-    assert html.count("<mark>word</mark>") == 5_000
+    assert html.count("<mark>word</mark>") == 2_200
     # A highlight inside math would break KaTeX: it is left out.
     assert str(marked("see $a + b$ here", [(5, 6), (12, 16)])) == "see $a + b$ <mark>here</mark>"
 

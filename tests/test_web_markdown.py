@@ -17,12 +17,14 @@ def _html(markdown: str) -> str:
 
 
 def test_no_field_can_bring_html_or_links():
-    paper = make_paper(title=HOSTILE, abstract=HOSTILE, authors=(HOSTILE,), comment=HOSTILE)
+    paper = make_paper(
+        title=HOSTILE, abstract=HOSTILE, authors=(HOSTILE,), comment=HOSTILE, categories=(HOSTILE,)
+    )
     markdown = paper_markdown(paper, "https://papers.example.org/papers/2606.00001")
     html = _html(markdown)
     for markup in ("<script", "<img", "<b>", "<code>", '="javascript:', 'href="https://evil'):
         assert markup not in html, markup
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4  # shown, as text
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5  # shown, as text
     assert html.count("<a href=") == 3  # arXiv, PDF and the page: ours only
 
 

@@ -22,7 +22,7 @@ from paperfeed.ids import paper_path
 from paperfeed.latex import latex_spans
 from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing
-from paperfeed.models import OutgoingMail
+from paperfeed.models import MAX_TITLE_CHARS, OutgoingMail
 
 ABSTRACT_CHARS = 420
 # LaTeX longer than this is shown as it is: pylatexenc takes ~12 ms a kilobyte, and no real
@@ -112,7 +112,7 @@ class DigestRenderer:
         found = self._titles.get(pk)
         if found is None:
             found = self._titles[pk] = _unmarked(
-                latex_to_text(entry.paper.paper.title) or entry.paper.paper.id
+                latex_to_text(entry.paper.paper.title[:MAX_TITLE_CHARS]) or entry.paper.paper.id
             )
         return found
 

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from paperfeed.config import Settings
 from paperfeed.ids import paper_path
 from paperfeed.latex import math_spans
+from paperfeed.models import MAX_ABSTRACT_CHARS, clip
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -28,8 +29,11 @@ _TAGS = {"emph": "em", "textit": "em", "textbf": "strong", "texttt": "code", "un
 def marked(text: str, spans: Sequence[tuple[int, int]] = ()) -> Markup:
     """`text` escaped, its spans in <mark>, and text-mode LaTeX (\\emph{}) as HTML.
 
-    Math ($...$) is left for KaTeX, and spans inside it are not marked.
+    Math ($...$) is left for KaTeX, and spans inside it are not marked. No field ingest keeps
+    is longer than MAX_ABSTRACT_CHARS; a database written before the caps may hold longer
+    ones, which are cut there, so no page renders more.
     """
+    text = clip(text, MAX_ABSTRACT_CHARS)
     # Math is left to KaTeX in the browser; a <mark> inside it would break it.
     math = math_spans(text)
     math_ends = [end for _, end in math]
