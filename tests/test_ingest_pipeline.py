@@ -150,6 +150,18 @@ def test_over_long_fields_are_cut_at_their_caps_and_reported_by_line(tmp_path, s
     assert untouched.title == "t" * MAX_TITLE_CHARS and len(untouched.authors) == MAX_AUTHORS
 
 
+def test_ingesting_again_cuts_what_a_database_from_before_the_caps_holds(tmp_path, store, settings):
+    from conftest import make_paper
+
+    huge = "word " * 200_000
+    store.upsert_papers([make_paper("2606.00001", abstract=huge.strip(), source="jsonl")])
+    path = tmp_path / "again.jsonl"
+    _write_jsonl(path, [_record(1, abstract=huge, version=1)])
+    report = ingest_sources(store, [str(path)], settings)
+    assert report.summary() == "added 0, updated 1, unchanged 0, skipped 0, shortened 1"
+    assert len(store.get_paper("2606.00001").abstract) == MAX_ABSTRACT_CHARS
+
+
 def test_a_damaged_gzip_keeps_what_came_before_the_damage(tmp_path, store, settings):
     whole = tmp_path / "whole.jsonl.gz"
     with gzip.open(whole, "wt") as handle:
