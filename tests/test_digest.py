@@ -281,3 +281,22 @@ def test_a_period_another_process_is_composing_is_left_to_it(world, smtp_server,
         other.close()
     done = compose_digests(store, searcher, settings, NOW, DAY)
     assert (done.composed, done.saved, done.elsewhere) == (1, 1, 0)
+
+
+def test_catalog_text_cannot_pass_for_the_reasons_marker(world, smtp_server, store, backend):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    # The marker itself, NUL-delimited, as only SQLite can store it (PostgreSQL refuses NULs).
+    marker = "\x00why\x00" if backend == "sqlite" else "why"
+    title = f"Marker @@why@@ and {marker} in a title"
+    store.upsert_papers([make_paper("2606.20009", title=title, abstract="@@why@@", listed=DAY)])
+    store.upsert_featured([Featured("2606.20009", DAY, "hf-daily", 99)])
+    subscribe("eve@example.org", max_papers=1)
+    send_digests(store, searcher, settings, NOW, DAY)
+    text, html = _bodies(inbox.to("eve@example.org")[0])
+    block = text[text.index("1. ") :].splitlines()
+    assert block[0] == "1. Marker @@why@@ and why in a title"
+    assert block[2] == "trending: 99 upvotes"
+    assert block[3] == "@@why@@"  # the abstract, as it is
+    assert html.count("trending: 99 upvotes") == 1
+    assert ">Marker @@why@@ and why in a title</a>" in html

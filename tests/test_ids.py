@@ -1,6 +1,8 @@
+from urllib.parse import urljoin
+
 import pytest
 
-from paperfeed.ids import BadIdentifier, is_arxiv_id, parse_arxiv_id, parse_paper_id
+from paperfeed.ids import BadIdentifier, is_arxiv_id, paper_path, parse_arxiv_id, parse_paper_id
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,33 @@ def test_parse_paper_id_keeps_other_sources_ids():
     for bad in (None, "", "  ", "a b", "<script>", True, 1.5):
         with pytest.raises(BadIdentifier):
             parse_paper_id(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", ["x/../../outbox", "..", "a/./b", "a//b", "trailing/", "./a", "a/.."]
+)
+def test_ids_with_dot_or_empty_segments_are_refused(bad):
+    # Their links would resolve outside /papers/ (x/../../outbox -> /outbox).
+    with pytest.raises(BadIdentifier, match="segment"):
+        parse_paper_id(bad)
+
+
+def test_ids_with_dots_inside_segments_are_fine():
+    assert parse_paper_id("doc-1/part.2") == ("doc-1/part.2", None)
+    assert parse_paper_id("a..b") == ("a..b", None)
+
+
+@pytest.mark.parametrize(
+    ("paper_id", "path"),
+    [
+        ("2606.27372", "/papers/2606.27372"),
+        ("hep-th/9901001", "/papers/hep-th/9901001"),
+        ("doc:1", "/papers/doc%3A1"),
+        # Stored before the rule above: its slashes are encoded, so it stays one segment.
+        ("x/../../outbox", "/papers/x%2F..%2F..%2Foutbox"),
+        ("a//b", "/papers/a%2F%2Fb"),
+    ],
+)
+def test_paper_paths_never_leave_papers(paper_id, path):
+    assert paper_path(paper_id) == path
+    assert urljoin("https://h.example/papers/2606.1", path).startswith("https://h.example/papers/")

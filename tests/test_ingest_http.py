@@ -1,8 +1,9 @@
 import dataclasses
+import gzip
 
 import pytest
 
-from paperfeed.ingest.http import PoliteClient, SourceUnavailable, retry_after_s
+from paperfeed.ingest.http import PoliteClient, SourceTooLarge, SourceUnavailable, retry_after_s
 from replay import Reply
 
 
@@ -69,3 +70,25 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_s("Sun, 29 Nov 2026 11:00:00 GMT", now) == 0.0
     assert retry_after_s("soon", now) is None
     assert retry_after_s(None, now) is None
+
+
+def test_an_answer_larger_than_the_download_cap_fails_at_once(replay, settings):
+    replay.route("/big", Reply(b"x" * 5_000))
+    small = dataclasses.replace(settings, max_download_bytes=4_096)
+    with PoliteClient(small) as client:
+        with pytest.raises(SourceTooLarge, match="PAPERFEED_MAX_DOWNLOAD_BYTES=4,096"):
+            client.get(f"{replay.url}/big")
+        replay.route("/fits", Reply(b"x" * 4_096))
+        assert len(client.get(f"{replay.url}/fits").content) == 4_096
+    assert len(replay.requests) == 2  # never retried
+
+
+def test_a_compressed_answer_is_capped_once_decompressed(replay, settings):
+    bomb = gzip.compress(b"\0" * 50_000_000)  # 49 KB that grow to 50 MB
+    replay.route("/bomb", Reply(bomb, headers={"Content-Encoding": "gzip"}))
+    replay.route("/ok", Reply(gzip.compress(b"fine"), headers={"Content-Encoding": "gzip"}))
+    capped = dataclasses.replace(settings, max_decompressed_bytes=1_000_000)
+    with PoliteClient(capped) as client:
+        with pytest.raises(SourceTooLarge, match="PAPERFEED_MAX_DECOMPRESSED_BYTES=1,000,000"):
+            client.get(f"{replay.url}/bomb")
+        assert client.get(f"{replay.url}/ok").text == "fine"

@@ -5,7 +5,15 @@ from datetime import date
 
 from conftest import FIXTURES
 from paperfeed.ingest.pipeline import IngestReport, ingest_sources
-from paperfeed.models import Featured
+from paperfeed.models import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHOR_CHARS,
+    MAX_AUTHORS,
+    MAX_AUTHORS_CHARS,
+    MAX_COMMENT_CHARS,
+    MAX_TITLE_CHARS,
+    Featured,
+)
 from replay import Reply
 
 LINE = {
@@ -66,17 +74,20 @@ def test_bad_lines_are_reported_with_file_and_line_and_skipped(tmp_path, store, 
         json.dumps(["a", "list"]),
         json.dumps(_record(2, published="someday")),
         json.dumps({"title": "no id"}),
+        json.dumps({**LINE, "id": "x/../../outbox"}),
         json.dumps(_record(3)),
     ]
     path.write_text("\n".join(lines) + "\n")
     report = ingest_sources(store, [str(path)], settings)
-    assert report.summary() == "added 2, updated 0, unchanged 0, skipped 4"
+    assert report.summary() == "added 2, updated 0, unchanged 0, skipped 5"
     assert report.problems == [
         "mixed.jsonl:2: invalid JSON "
         "(Expecting property name enclosed in double quotes at column 2)",
         "mixed.jsonl:4: expected a JSON object, got list",
         "mixed.jsonl:5 (id '2606.00002'): unreadable date 'someday'",
         "mixed.jsonl:6: missing id",
+        "mixed.jsonl:7 (id 'x/../../outbox'): unusable id 'x/../../outbox': "
+        "an empty, '.' or '..' segment between slashes",
     ]
 
 
@@ -96,15 +107,59 @@ def test_hostile_text_is_stored_safely(tmp_path, store, settings):
     )
     path.write_bytes(body + bad_bytes + b"\n")
     report = ingest_sources(store, [str(path)], settings)
-    assert report.summary() == "added 4, updated 0, unchanged 0, skipped 0"
+    assert report.summary() == "added 4, updated 0, unchanged 0, skipped 0, shortened 1"
     assert store.get_paper("2606.00001").title == ""
-    assert len(store.get_paper("2606.00002").abstract) == len(huge.strip())
+    assert store.get_paper("2606.00002").abstract == huge[: MAX_ABSTRACT_CHARS - 1].strip() + "…"
     assert (
         store.get_paper("2606.00003").title
         == "<script>alert(1)</script> $\\mathcal{O}(n)$ \\emph{x}"
     )
     assert store.get_paper("2606.00003").abstract == "ab"
     assert store.get_paper("2606.00004").title == "Caf\ufffd"
+
+
+def test_over_long_fields_are_cut_at_their_caps_and_reported_by_line(tmp_path, store, settings):
+    path = tmp_path / "long.jsonl"
+    authors = [f"Author Number{n}" for n in range(1, 12_001)]  # a big collaboration, and more
+    records = [
+        _record(1, title="\\(" * 20_000, comment="c" * 5_000, authors=authors),
+        _record(2, authors=["A. Person", "N" * 1_000]),
+        _record(3, authors=authors[:MAX_AUTHORS], title="t" * MAX_TITLE_CHARS),  # at the caps
+        _record(4, authors=[f"{n:03d}" + "x" * 247 for n in range(1_000)]),  # 250,000 characters
+    ]
+    _write_jsonl(path, records)
+    report = ingest_sources(store, [str(path)], settings)
+    assert report.summary() == "added 4, updated 0, unchanged 0, skipped 0, shortened 3"
+    assert report.problems == [
+        f"long.jsonl:1 (id '2606.00001'): title cut to {MAX_TITLE_CHARS:,} characters "
+        "(it had 40,000)",
+        f"long.jsonl:1 (id '2606.00001'): comment cut to {MAX_COMMENT_CHARS:,} characters "
+        "(it had 5,000)",
+        f"long.jsonl:1 (id '2606.00001'): authors cut to the first {MAX_AUTHORS:,} (it had 12,000)",
+        f"long.jsonl:2 (id '2606.00002'): author names cut to {MAX_AUTHOR_CHARS} characters",
+        "long.jsonl:4 (id '2606.00004'): authors cut to the first 800 "
+        f"({MAX_AUTHORS_CHARS:,} characters; it had 1,000)",
+    ]
+    first = store.get_paper("2606.00001")
+    assert len(first.title) == MAX_TITLE_CHARS and first.title.endswith("…")
+    assert len(first.comment) == MAX_COMMENT_CHARS
+    assert first.authors == tuple(authors[:MAX_AUTHORS])  # the first authors are kept
+    assert store.get_paper("2606.00002").authors == ("A. Person", "N" * 299 + "…")
+    assert store.get_paper("2606.00004").authors[-1] == "799" + "x" * 247
+    untouched = store.get_paper("2606.00003")
+    assert untouched.title == "t" * MAX_TITLE_CHARS and len(untouched.authors) == MAX_AUTHORS
+
+
+def test_ingesting_again_cuts_what_a_database_from_before_the_caps_holds(tmp_path, store, settings):
+    from conftest import make_paper
+
+    huge = "word " * 200_000
+    store.upsert_papers([make_paper("2606.00001", abstract=huge.strip(), source="jsonl")])
+    path = tmp_path / "again.jsonl"
+    _write_jsonl(path, [_record(1, abstract=huge, version=1)])
+    report = ingest_sources(store, [str(path)], settings)
+    assert report.summary() == "added 0, updated 1, unchanged 0, skipped 0, shortened 1"
+    assert len(store.get_paper("2606.00001").abstract) == MAX_ABSTRACT_CHARS
 
 
 def test_a_damaged_gzip_keeps_what_came_before_the_damage(tmp_path, store, settings):
@@ -198,3 +253,19 @@ def test_plain_urls_are_downloaded_and_detected(replay, store, settings, tmp_pat
 def test_report_summary_mentions_failures():
     report = IngestReport(added=1, failed_sources=["x"])
     assert report.summary() == "added 1, updated 0, unchanged 0, skipped 0, failed sources 1"
+
+
+def test_a_gzip_bomb_behind_a_url_stops_at_the_decompressed_cap(replay, store, settings):
+    good = b"".join(json.dumps(_record(n)).encode() + b"\n" for n in range(1, 4))
+    # Three good records, then 200 MB of zeros without a line break, in 200 KB of gzip.
+    body = gzip.compress(good + b"\0" * 200_000_000, compresslevel=9)
+    replay.route("/dump.jsonl.gz", Reply(body))
+    settings = dataclasses.replace(settings, max_decompressed_bytes=10_000_000)
+    url = f"{replay.url}/dump.jsonl.gz"
+    report = ingest_sources(store, [url], settings)
+    assert report.failed_sources == [url]
+    assert report.problems == [
+        f"{url}: more than 10,000,000 bytes once decompressed "
+        "(PAPERFEED_MAX_DECOMPRESSED_BYTES=10,000,000); the rest was not read"
+    ]
+    assert report.added == 3  # what came before the cap is kept

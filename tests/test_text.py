@@ -25,3 +25,14 @@ def test_clean_optional_is_none_for_blank_values():
     assert clean_optional("  \n ") is None
     assert clean_optional(" x ") == "x"
     assert clean_text(12) == "12"
+
+
+def test_clean_text_drops_bidi_overrides_and_noncharacters():
+    # U+202E turns "gnp.exe" around on screen; U+FFFE/U+FFFF make XML (the feeds) invalid.
+    spoof = "Safe title \u202egnp.exe\u202c, \u2066isolated\u2069 \u202aembedded\u202b \ufffe\uffff"
+    assert clean_text(spoof) == "Safe title gnp.exe, isolated embedded"
+    # Right-to-left text and its marks stay: they are not overrides.
+    assert (
+        clean_text("\u05e9\u05dc\u05d5\u05dd \u200fabc\u200e")
+        == "\u05e9\u05dc\u05d5\u05dd \u200fabc\u200e"
+    )

@@ -1,6 +1,7 @@
 """The HTML pages through the real ASGI app."""
 
 import re
+from datetime import date
 
 import pytest
 
@@ -133,3 +134,22 @@ def test_assets_are_local(web_client):
     docs = web_client.get("/docs")
     assert docs.status_code == 200 and "/api/daily_papers" in docs.text
     assert "cdn" not in docs.text.lower()
+
+
+def test_links_to_papers_stay_under_papers_whatever_the_id(web_client, store):
+    from urllib.parse import urljoin
+
+    from conftest import make_paper
+
+    # Ingest refuses such ids now; a database written before may still hold one.
+    store.upsert_papers([make_paper("x/../../outbox", listed=date(2026, 6, 30))])
+    page = web_client.get("/papers/date/2026-06-30")
+    links = re.findall(r'(?:href|action)="([^"]*outbox[^"]*)"', page.text)
+    assert links == ["/papers/x%2F..%2F..%2Foutbox"]
+    for link in links:
+        assert urljoin("https://papers.example.org/papers/date/2026-06-30", link).startswith(
+            "https://papers.example.org/papers/x%2F"
+        )
+    feed = web_client.get("/feeds/date/2026-06-30").text
+    assert "https://papers.example.org/papers/x%2F..%2F..%2Foutbox" in feed
+    assert "/papers/x/../" not in feed and "/papers/x/../" not in page.text

@@ -69,6 +69,16 @@ class Settings:
     max_retry_after_s: float = _setting(
         600.0, "Longest Retry-After paperfeed honours before giving up on a source."
     )
+    max_download_bytes: int = _setting(
+        256 * 2**20,
+        "Largest answer read from one URL, in bytes as they arrive (256 MiB); a larger one "
+        "fails its source at once.",
+    )
+    max_decompressed_bytes: int = _setting(
+        2**30,
+        "Largest a downloaded answer may grow once decompressed (gzip Content-Encoding or a "
+        ".gz body, 1 GiB); past it (a gzip bomb) its source fails and the rest is not read.",
+    )
     contact_email: str = _setting(
         "", "Sent in the User-Agent of requests to arXiv, so they can reach you."
     )
@@ -314,6 +324,8 @@ def _validate(settings: Settings) -> None:
         "embedding_batch_size",
         "address_limit_per_hour",
         "ip_limit_per_hour",
+        "max_download_bytes",
+        "max_decompressed_bytes",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 _NEW_STYLE = re.compile(r"^(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v(\d+))?$")
 # archive(.SUBJECT)/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136, cond-mat/0102536v2
@@ -14,6 +15,8 @@ _PREFIXES = re.compile(
     re.IGNORECASE,
 )
 _OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
+# Path segments that a browser resolves away: a link to /papers/x/../../outbox opens /outbox.
+_UNSAFE_SEGMENTS = frozenset({"", ".", ".."})
 
 
 class BadIdentifier(ValueError):
@@ -56,9 +59,25 @@ def parse_paper_id(raw: object) -> tuple[str, int | None]:
         return parse_arxiv_id(raw)
     except BadIdentifier:
         text = raw.strip()
-        if _OTHER_ID.match(text):
-            return text, None
-        raise BadIdentifier(f"unusable id {text[:80]!r}") from None
+        if not _UNSAFE_SEGMENTS.isdisjoint(text.split("/")):
+            raise BadIdentifier(
+                f"unusable id {text[:80]!r}: an empty, '.' or '..' segment between slashes"
+            ) from None
+        if not _OTHER_ID.match(text):
+            raise BadIdentifier(f"unusable id {text[:80]!r}") from None
+        return text, None
+
+
+def paper_path(paper_id: str) -> str:
+    """The path of a paper's page, `/papers/` and the id with each segment percent-encoded.
+
+    An id with an empty, `.` or `..` segment (refused above, but a database written before may
+    hold one) has its slashes encoded too: one segment, so its links cannot leave /papers/.
+    """
+    segments = paper_id.split("/")
+    if not _UNSAFE_SEGMENTS.isdisjoint(segments):
+        return "/papers/" + quote(paper_id, safe="")
+    return "/papers/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
 def _version(digits: str | None) -> int | None:

@@ -9,6 +9,24 @@ from typing import Any
 
 from paperfeed.ids import is_arxiv_id
 
+# The longest fields a paper keeps. Ingest cuts a longer one (ending it with "…") and reports
+# it by record, keeping the paper (ingest/records.py, cap_paper); pages and mail show no more,
+# whatever a database written before these caps holds.
+MAX_TITLE_CHARS = 1_000  # arXiv's longest titles have ~300
+MAX_ABSTRACT_CHARS = 20_000  # arXiv allows 1,920; BEIR passages and news articles run longer
+MAX_COMMENT_CHARS = 2_000
+# The longest arXiv author lists have ~5,000 names (~100,000 characters); the first are kept.
+MAX_AUTHORS = 10_000
+MAX_AUTHORS_CHARS = 200_000  # all the names together
+MAX_AUTHOR_CHARS = 300  # one name (a collaboration's included)
+MAX_CATEGORIES = 100
+MAX_FIELD_CHARS = 1_000  # DOI, journal reference, licence, one category
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the last one "…", when it is longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
 
 @dataclass(frozen=True)
 class Paper:

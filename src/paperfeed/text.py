@@ -6,7 +6,12 @@ import re
 import unicodedata
 
 # C0/C1 control characters and lone surrogates; tabs and newlines are folded as whitespace.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Also bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: an override
+# turns the text after it around on screen, "gnp.exe" for "exe.png") and the noncharacters
+# U+FFFE/U+FFFF (not allowed in XML, so not in feeds). Marks (U+200E/U+200F) stay.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
 
 
 def clean_text(value: object) -> str:

@@ -18,11 +18,16 @@ from markupsafe import escape
 
 from paperfeed.config import Settings
 from paperfeed.digest.content import DigestPlan, Entry
+from paperfeed.ids import paper_path
+from paperfeed.latex import latex_spans
 from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing
-from paperfeed.models import OutgoingMail
+from paperfeed.models import MAX_TITLE_CHARS, OutgoingMail
 
 ABSTRACT_CHARS = 420
+# LaTeX longer than this is shown as it is: pylatexenc takes ~12 ms a kilobyte, and no real
+# inline formula is this long.
+LATEX_BIT_CHARS = 1_000
 SUBJECT_TITLE_CHARS = 90
 _ENV = Environment(
     # Digest templates first, then the mail layout they extend.
@@ -33,22 +38,28 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
-_WHY = "@@why@@"  # where each subscriber's reason goes in a cached paper block
+# Where each subscriber's reason goes in a cached paper block: NULs, which no value placed in
+# the block may hold (ingest drops them; _unmarked drops any a database still has).
+_WHY = "\x00why\x00"
 
 
 def latex_to_text(value: str) -> str:
     """Readable text from a title or abstract with LaTeX: $\\alpha$ -> α, \\emph{x} -> x.
 
-    Only the LaTeX bits (math, macros, escapes) go through pylatexenc, each once per run:
-    converting whole abstracts took milliseconds each.
+    Only the LaTeX bits (math, macros, escapes: paperfeed.latex finds them in linear time) go
+    through pylatexenc, each once per run: converting whole abstracts took milliseconds each.
     """
     if "\\" not in value and "$" not in value:
         return value
-    text = _LATEX_BITS.sub(lambda match: _latex_bit(match.group(0)), value)
-    return " ".join(text.replace("$", "").split())
-
-
-_LATEX_BITS = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|\\\(.+?\\\)|\\[A-Za-z]+\*?(?:\{[^{}]*\})*|\\.")
+    parts: list[str] = []
+    position = 0
+    for start, end in latex_spans(value):
+        parts.append(value[position:start])
+        bit = value[start:end]
+        parts.append(_latex_bit(bit) if len(bit) <= LATEX_BIT_CHARS else bit.replace("$", ""))
+        position = end
+    parts.append(value[position:])
+    return " ".join("".join(parts).replace("$", "").split())
 
 
 @lru_cache(maxsize=65_536)
@@ -100,8 +111,8 @@ class DigestRenderer:
         pk = entry.paper.pk
         found = self._titles.get(pk)
         if found is None:
-            found = self._titles[pk] = (
-                latex_to_text(entry.paper.paper.title) or entry.paper.paper.id
+            found = self._titles[pk] = _unmarked(
+                latex_to_text(entry.paper.paper.title[:MAX_TITLE_CHARS]) or entry.paper.paper.id
             )
         return found
 
@@ -120,17 +131,19 @@ class DigestRenderer:
     def _render_parts(self, entry: Entry) -> tuple[tuple[str, str], tuple[str, str]]:
         """A paper's block rendered once, cut where each subscriber's reason goes."""
         paper = entry.paper.paper
-        abstract = shorten(latex_to_text(paper.abstract))
+        # Converted text is never longer than its source: a few times the shown length is
+        # enough, whatever the abstract's size.
+        abstract = shorten(latex_to_text(paper.abstract[: ABSTRACT_CHARS * 4]))
         context: dict[str, object] = {
             "title": self.title(entry),
-            "byline": _byline(entry),
-            "why": _WHY,
-            "abstract": abstract,
-            "page_url": f"{self.base_url}/papers/{paper.id}",
+            "byline": _unmarked(_byline(entry)),
+            "abstract": _unmarked(abstract),
+            "page_url": self.base_url + paper_path(paper.id),
             "abs_url": paper.abs_url,
             "pdf_url": paper.pdf_url,
             "upvotes": entry.paper.upvotes,
             "site_name": self.settings.site_name,
+            "why": _WHY,
         }
         html = self._html.render(**context)
         text = self._text.render(**{**context, "abstract": _wrap(abstract)})
@@ -236,6 +249,10 @@ class _Stencil:
                 value = value.replace("@@", "@ @")
             out = out.replace(f"@@{field}@@", value)
         return out
+
+
+def _unmarked(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _wrap(text: str) -> str:

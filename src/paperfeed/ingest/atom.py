@@ -14,6 +14,7 @@ from paperfeed.ingest.records import (
     Item,
     Outcome,
     Rejected,
+    category_list,
     parse_datetime,
     record_id,
 )
@@ -65,7 +66,7 @@ def parse_feed(xml: bytes | str) -> AtomPage:
         if "/api/errors" in entry_id:
             raise AtomError(clean_text(entry.findtext("atom:summary", "", _NS)) or entry_id)
         try:
-            page.outcomes.append(Item(_paper(entry, entry_id)))
+            page.outcomes.append(Item(_paper(entry, entry_id), where=entry_id))
         except BadRecord as exc:
             page.outcomes.append(Rejected(entry_id or "entry without id", str(exc)))
     return page
@@ -91,7 +92,7 @@ def _paper(entry: ET.Element, entry_id: str) -> Paper:
             )
             if name
         ),
-        categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
+        categories=category_list(categories),
         version=version,
         published=parse_datetime(text("atom:published")),
         updated=parse_datetime(text("atom:updated")),

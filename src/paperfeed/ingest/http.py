@@ -26,6 +26,15 @@ class SourceUnavailable(Exception):
         self.response = response
 
 
+class SourceTooLarge(SourceUnavailable):
+    """An answer is larger than PAPERFEED_MAX_DOWNLOAD_BYTES, or grows past
+    PAPERFEED_MAX_DECOMPRESSED_BYTES when decompressed; it is not asked for again."""
+
+
+# Headers about the body as it travelled; the answer handed on holds the decoded bytes.
+_TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
     if not value:
@@ -88,7 +97,7 @@ class PoliteClient:
         for attempt in range(attempts):
             self._wait_turn()
             try:
-                response = self._client.get(url, params=params)
+                response = self._fetch(url, params)
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 wait = self._backoff_s(attempt)
@@ -117,6 +126,41 @@ class PoliteClient:
                 self._last_request = None  # the wait above already kept the gap
         raise SourceUnavailable(f"{url}: {problem} after {attempts} attempts")
 
+    def _fetch(self, url: str, params: Mapping[str, str] | None) -> httpx.Response:
+        """One GET with its body read, no more than the size caps allow."""
+        limit = self.settings.max_download_bytes
+        decoded_limit = self.settings.max_decompressed_bytes
+        with self._client.stream("GET", url, params=params) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise SourceTooLarge(f"{url}: {_too_large(int(declared), limit, 'DOWNLOAD')}")
+            body = bytearray()
+            try:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if response.num_bytes_downloaded > limit:
+                        raise SourceTooLarge(f"{url}: {_too_large(None, limit, 'DOWNLOAD')}")
+                    if len(body) > decoded_limit:
+                        raise SourceTooLarge(
+                            f"{url}: {_too_large(None, decoded_limit, 'DECOMPRESSED')}"
+                        )
+            except httpx.DecodingError as exc:
+                raise SourceUnavailable(f"{url}: the answer cannot be decoded ({exc})") from None
+            headers = [
+                (name, value)
+                for name, value in response.headers.multi_items()
+                if name.lower() not in _TRANSFER_HEADERS
+            ]
+            return httpx.Response(
+                response.status_code, headers=headers, content=bytes(body), request=response.request
+            )
+
     def _backoff_s(self, attempt: int) -> float:
         base = max(self.settings.request_delay_s, 0.1)
         return min(base * 2**attempt, 300.0)
+
+
+def _too_large(size: int | None, limit: int, setting: str) -> str:
+    what = "the answer" + (f" ({size:,} bytes)" if size is not None else "")
+    how = "once decompressed " if setting == "DECOMPRESSED" else ""
+    return f"{what} is larger {how}than PAPERFEED_MAX_{setting}_BYTES={limit:,}"

@@ -97,7 +97,7 @@ def _parse_record(record: ET.Element) -> Outcome:
     if meta is None:
         return Rejected(where, "no arXiv metadata in the record")
     try:
-        return Item(_paper(meta))
+        return Item(_paper(meta), where=where)
     except BadRecord as exc:
         return Rejected(where, str(exc))
 

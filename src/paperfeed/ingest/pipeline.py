@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from paperfeed.config import Settings
 from paperfeed.ingest import atom, hf_daily, jsonl, kaggle, oai
 from paperfeed.ingest.http import PoliteClient, SourceUnavailable
-from paperfeed.ingest.records import BadRecord, Item, Outcome, Rejected
+from paperfeed.ingest.records import BadRecord, Item, Outcome, Rejected, cap_paper
 from paperfeed.models import Featured, Paper
 from paperfeed.storage import Store, StoreBusy
 
@@ -58,6 +59,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    shortened: int = 0  # papers kept with a field cut to its cap (records.MAX_*)
     featured: int = 0
     problems: list[str] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)
@@ -72,6 +74,8 @@ class IngestReport:
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
             f"skipped {self.skipped}"
         )
+        if self.shortened:
+            line += f", shortened {self.shortened}"
         if self.featured:
             line += f", featured days {self.featured}"
         if self.failed_sources:
@@ -102,7 +106,13 @@ class BatchWriter:
             self.report.skipped += 1
             self.report.note_problem(str(outcome))
             return
-        self._papers.append(outcome.paper)
+        paper, cuts = cap_paper(outcome.paper)
+        if cuts:
+            self.report.shortened += 1
+            where = outcome.where or paper.id
+            for cut in cuts:
+                self.report.note_problem(f"{where}: {cut}")
+        self._papers.append(paper)
         if outcome.featured is not None:
             self._featured.append(outcome.featured)
         if len(self._papers) >= self.batch_size:
@@ -142,7 +152,7 @@ def ingest_sources(
             others.append(f"{settings.arxiv_api_url}?id_list={','.join(arxiv_ids)}")
         for source in others:
             try:
-                for outcome in _read_source(source, fmt, http, progress):
+                for outcome in _read_source(source, fmt, http, progress, settings):
                     writer.add(outcome)
             except (IngestFailed, SourceUnavailable, atom.AtomError, oai.OaiError, OSError) as exc:
                 report.failed_sources.append(source)
@@ -160,10 +170,10 @@ def ingest_sources(
 
 
 def _read_source(
-    source: str, fmt: str, http: PoliteClient, progress: ProgressFn
+    source: str, fmt: str, http: PoliteClient, progress: ProgressFn, settings: Settings
 ) -> Iterator[Outcome]:
     if source.startswith(("http://", "https://")):
-        yield from _read_url(source, fmt, http, progress)
+        yield from _read_url(source, fmt, http, progress, settings.max_decompressed_bytes)
         return
     path = Path(source)
     if not path.is_file():
@@ -174,7 +184,9 @@ def _read_source(
     progress(path.name, total, total)
 
 
-def _read_url(url: str, fmt: str, http: PoliteClient, progress: ProgressFn) -> Iterator[Outcome]:
+def _read_url(
+    url: str, fmt: str, http: PoliteClient, progress: ProgressFn, max_decompressed: int
+) -> Iterator[Outcome]:
     path = urlsplit(url).path
     if fmt == "atom" or (fmt == "auto" and path.endswith("/api/query")):
         done = 0
@@ -186,7 +198,8 @@ def _read_url(url: str, fmt: str, http: PoliteClient, progress: ProgressFn) -> I
     if fmt == "hf-daily" or (fmt == "auto" and path.rstrip("/").endswith("/api/daily_papers")):
         yield from _read_hf_daily_url(url, http)
         return
-    yield from _read_stream(io.BytesIO(http.get(url).content), url, fmt, lambda: None)
+    body = io.BytesIO(http.get(url).content)
+    yield from _read_stream(body, url, fmt, lambda: None, max_decompressed)
 
 
 def _read_hf_daily_url(url: str, http: PoliteClient) -> Iterator[Outcome]:
@@ -209,12 +222,22 @@ def _read_hf_daily_url(url: str, http: PoliteClient) -> Iterator[Outcome]:
 
 
 def _read_stream(
-    raw: IO[bytes], name: str, fmt: str, tick: Callable[[], None]
+    raw: IO[bytes],
+    name: str,
+    fmt: str,
+    tick: Callable[[], None],
+    max_decompressed: int | None = None,
 ) -> Iterator[Outcome]:
-    """Records of a seekable byte stream, gzipped or not: JSON lines, a JSON array, or XML."""
-    stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if _head(raw, 2) == b"\x1f\x8b" else raw
+    """Records of a seekable byte stream, gzipped or not: JSON lines, a JSON array, or XML.
+
+    With `max_decompressed` (downloads), gzipped data may not grow past that many bytes.
+    """
+    gzipped = _head(raw, 2) == b"\x1f\x8b"
+    stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if gzipped else raw
     try:
         first = _head(stream, 4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if gzipped and max_decompressed is not None:
+            stream = _capped(stream, max_decompressed)
         if fmt in ("atom", "oai") or (fmt == "auto" and first == b"<"):
             yield from _read_xml(stream.read(), name, fmt)
         elif first == b"[":
@@ -224,6 +247,34 @@ def _read_stream(
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         # A damaged .gz: the records before the damage have been read and are kept.
         raise IngestFailed(f"damaged gzip data ({exc})") from None
+
+
+class _CappedReader(io.RawIOBase):
+    """Reads from `stream` until `limit` bytes have come, then fails the source."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(min(len(buffer), self._limit + 1 - self._done))
+        self._done += len(data)
+        if self._done > self._limit:
+            raise IngestFailed(
+                f"more than {self._limit:,} bytes once decompressed "
+                f"(PAPERFEED_MAX_DECOMPRESSED_BYTES={self._limit:,}); the rest was not read"
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _capped(stream: IO[bytes], limit: int) -> IO[bytes]:
+    """`stream` read through _CappedReader: lines, read() and all, never past `limit` bytes."""
+    return cast(IO[bytes], io.BufferedReader(_CappedReader(stream, limit)))
 
 
 def _head(stream: IO[bytes], size: int) -> bytes:
@@ -290,16 +341,18 @@ def parse_object(record: object, fmt: str, where: str) -> Outcome:
     kind = record_format(record) if fmt == "auto" else fmt
     if kind not in RECORD_FORMATS:
         return Rejected(where, f"a JSON record cannot be read as {kind!r}")
+    label = record.get("id", record.get("_id"))
+    suffix = f" (id {str(label)[:60]!r})" if isinstance(label, str | int) else ""
     try:
         if kind == "hf-daily":
-            return hf_daily.parse_item(record)
-        if kind == "kaggle":
-            return kaggle.parse_record(record)
-        return jsonl.parse_record(record)
+            item = hf_daily.parse_item(record)
+        elif kind == "kaggle":
+            item = kaggle.parse_record(record)
+        else:
+            item = jsonl.parse_record(record)
     except BadRecord as exc:
-        label = record.get("id", record.get("_id"))
-        suffix = f" (id {str(label)[:60]!r})" if isinstance(label, str | int) else ""
         return Rejected(f"{where}{suffix}", str(exc))
+    return dataclasses.replace(item, where=f"{where}{suffix}")
 
 
 __all__ = [

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from paperfeed.ids import BadIdentifier, parse_arxiv_id, parse_paper_id
-from paperfeed.models import Featured, Paper
+from paperfeed.models import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHOR_CHARS,
+    MAX_AUTHORS,
+    MAX_AUTHORS_CHARS,
+    MAX_CATEGORIES,
+    MAX_COMMENT_CHARS,
+    MAX_FIELD_CHARS,
+    MAX_TITLE_CHARS,
+    Featured,
+    Paper,
+    clip,
+)
 from paperfeed.text import clean_optional, clean_text
 
 
@@ -23,6 +35,7 @@ class Item:
 
     paper: Paper
     featured: Featured | None = None
+    where: str = ""  # file:line or record id, for reports about it
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,51 @@ class Rejected:
 
 
 Outcome = Item | Rejected
+
+
+def cap_paper(paper: Paper) -> tuple[Paper, list[str]]:
+    """`paper` with every field within its MAX_* cap, and what was cut, in words."""
+    notes: list[str] = []
+    changes: dict[str, object] = {}
+
+    def text(field: str, value: str | None, limit: int, label: str) -> None:
+        if value is not None and len(value) > limit:
+            changes[field] = clip(value, limit)
+            notes.append(f"{label} cut to {limit:,} characters (it had {len(value):,})")
+
+    text("title", paper.title, MAX_TITLE_CHARS, "title")
+    text("abstract", paper.abstract, MAX_ABSTRACT_CHARS, "abstract")
+    text("comment", paper.comment, MAX_COMMENT_CHARS, "comment")
+    for field in ("doi", "journal_ref", "license"):
+        text(field, getattr(paper, field), MAX_FIELD_CHARS, field.replace("_", " "))
+    authors = paper.authors
+    if len(authors) > MAX_AUTHORS:
+        notes.append(f"authors cut to the first {MAX_AUTHORS:,} (it had {len(authors):,})")
+        authors = authors[:MAX_AUTHORS]
+    if any(len(name) > MAX_AUTHOR_CHARS for name in authors):
+        notes.append(f"author names cut to {MAX_AUTHOR_CHARS:,} characters")
+        authors = tuple(clip(n, MAX_AUTHOR_CHARS) for n in authors)
+    if sum(map(len, authors)) > MAX_AUTHORS_CHARS:
+        total, count = 0, 0
+        while total + len(authors[count]) <= MAX_AUTHORS_CHARS:
+            total += len(authors[count])
+            count += 1
+        notes.append(
+            f"authors cut to the first {count:,} ({MAX_AUTHORS_CHARS:,} characters; "
+            f"it had {len(authors):,})"
+        )
+        authors = authors[:count]
+    if authors is not paper.authors:
+        changes["authors"] = authors
+    categories = paper.categories
+    if len(categories) > MAX_CATEGORIES or any(len(c) > MAX_FIELD_CHARS for c in categories):
+        # A category is a name, not text: one that long is dropped, not cut.
+        kept = tuple(c for c in categories if len(c) <= MAX_FIELD_CHARS)[:MAX_CATEGORIES]
+        notes.append(f"categories cut to {len(kept)} (it had {len(categories)})")
+        changes["categories"] = kept
+    if not changes:
+        return paper, notes
+    return replace(paper, **changes), notes  # type: ignore[arg-type]
 
 
 def record_id(value: object, arxiv_only: bool = True) -> tuple[str, int | None]:
@@ -137,7 +195,8 @@ def split_author_string(value: str) -> tuple[str, ...]:
 
 
 def category_list(value: object) -> tuple[str, ...]:
-    """Categories from a list or a space-separated string (arXiv's form), order kept, no repeats."""
+    """Categories from a list or a space-separated string (arXiv's form), cleaned like all text,
+    order kept, no repeats."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -146,7 +205,7 @@ def category_list(value: object) -> tuple[str, ...]:
         raw = value
     else:
         raise BadRecord("'categories' must be a list of strings or a space-separated string")
-    return tuple(dict.fromkeys(c.strip() for c in raw if c.strip()))
+    return tuple(dict.fromkeys(c for c in map(clean_text, raw) if c))
 
 
 def int_field(record: Mapping[str, Any], key: str, default: int = 0) -> int:

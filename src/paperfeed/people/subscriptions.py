@@ -21,6 +21,7 @@ from paperfeed.netaddr import rate_bucket
 from paperfeed.people.addresses import normalise_address
 from paperfeed.people.tokens import BadToken, Claims, sign_token, token_id, verify_token
 from paperfeed.storage import Store, SubscriberNotFound
+from paperfeed.text import clean_text
 
 HOUR_S = 3600.0
 DAY_S = 86_400.0
@@ -168,7 +169,8 @@ def _lines(value: object, limit: int, name: str) -> list[str]:
         items = list(value)
     else:
         raise BadPreferences(f"{name} must be text or a list of strings")
-    cleaned = [" ".join(item.split()) for item in items]
+    # Like catalog text: no control characters (NUL), no bidi overrides; whitespace collapsed.
+    cleaned = [clean_text(item) for item in items]
     cleaned = [item for item in cleaned if item]
     if len(cleaned) > limit:
         raise BadPreferences(f"at most {limit} {name}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from paperfeed.models import MAX_ABSTRACT_CHARS
 from paperfeed.search.keyword import analyze_word
 from paperfeed.search.query import ParsedQuery
 
@@ -52,11 +53,12 @@ class Highlighter:
         )
 
     def spans(self, text: str) -> tuple[Span, ...]:
-        """(start, end) character offsets of the words in `text` that match the query."""
+        """(start, end) character offsets of the words in `text` that match the query (in its
+        first MAX_ABSTRACT_CHARS: pages show no more of a longer text, written before the caps)."""
         if self._candidates is None:
             return ()
         found = []
-        for match in self._candidates.finditer(text):
+        for match in self._candidates.finditer(text, 0, MAX_ABSTRACT_CHARS):
             word = match.group()
             if (
                 self.prefixes and word.lower().startswith(self.prefixes)

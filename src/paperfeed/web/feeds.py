@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, time
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from paperfeed.ids import paper_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
-from paperfeed.models import Paper
+from paperfeed.models import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, Paper, clip
 from paperfeed.web.app import state_of
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
@@ -50,9 +51,10 @@ def atom_feed(
     add(feed, "generator", "paperfeed")
     for (paper, _), day in zip(papers, days, strict=True):
         entry = add(feed, "entry")
-        url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
+        url = base_url + paper_path(paper.id)
         add(entry, "id", url)
-        add(entry, "title", paper.title or paper.id)
+        # No more than ingest keeps, whatever a database written before the caps holds.
+        add(entry, "title", clip(paper.title, MAX_TITLE_CHARS) or paper.id)
         add(entry, "link", rel="alternate", href=url, type="text/html")
         if paper.abs_url:
             add(entry, "link", rel="related", href=paper.abs_url, title="arXiv")
@@ -63,7 +65,7 @@ def atom_feed(
             add(add(entry, "author"), "name", name)
         for category in paper.categories:
             add(entry, "category", term=category)
-        add(entry, "summary", paper.abstract, type="text")
+        add(entry, "summary", clip(paper.abstract, MAX_ABSTRACT_CHARS), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 

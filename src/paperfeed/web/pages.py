@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from paperfeed.ids import BadIdentifier, parse_paper_id
+from paperfeed.ids import BadIdentifier, paper_path, parse_paper_id
 from paperfeed.listings import (
     Listing,
     latest_listing,
@@ -208,7 +208,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
     except BadIdentifier:
         raise PaperNotFound(raw[:80]) from None
     paper = state.store.get_paper(normalised)
-    page_url = f"{state.settings.base_url.rstrip('/')}/papers/{paper.id}"
+    page_url = state.settings.base_url.rstrip("/") + paper_path(paper.id)
     if as_markdown:
         return PlainTextResponse(
             paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"

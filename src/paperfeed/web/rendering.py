@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,12 +14,13 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from paperfeed.config import Settings
+from paperfeed.ids import paper_path
+from paperfeed.latex import math_spans
+from paperfeed.models import MAX_ABSTRACT_CHARS, clip
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
-# Inline math that KaTeX renders in the browser; highlights inside it would break it.
-_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|\\\(.+?\\\)", re.S)
 # Text-mode LaTeX that KaTeX leaves alone: turned into HTML on the server.
 _TEXT_COMMANDS = re.compile(r"\\(emph|textit|textbf|texttt|underline)\{([^{}]*)\}")
 _TAGS = {"emph": "em", "textit": "em", "textbf": "strong", "texttt": "code", "underline": "u"}
@@ -27,13 +29,18 @@ _TAGS = {"emph": "em", "textit": "em", "textbf": "strong", "texttt": "code", "un
 def marked(text: str, spans: Sequence[tuple[int, int]] = ()) -> Markup:
     """`text` escaped, its spans in <mark>, and text-mode LaTeX (\\emph{}) as HTML.
 
-    Math ($...$) is left for KaTeX, and spans inside it are not marked.
+    Math ($...$) is left for KaTeX, and spans inside it are not marked. No field ingest keeps
+    is longer than MAX_ABSTRACT_CHARS; a database written before the caps may hold longer
+    ones, which are cut there, so no page renders more.
     """
-    math = [m.span() for m in _MATH.finditer(text)]
+    text = clip(text, MAX_ABSTRACT_CHARS)
+    # Math is left to KaTeX in the browser; a <mark> inside it would break it.
+    math = math_spans(text)
+    math_ends = [end for _, end in math]
     kept = [
         (a, b)
         for a, b in sorted(spans)
-        if 0 <= a < b <= len(text) and not any(s < b and a < e for s, e in math)
+        if 0 <= a < b <= len(text) and not _in_math(a, b, math, math_ends)
     ]
     parts: list[str] = []
     position = 0
@@ -47,6 +54,13 @@ def marked(text: str, spans: Sequence[tuple[int, int]] = ()) -> Markup:
     html = "".join(parts)
     html = _TEXT_COMMANDS.sub(lambda m: f"<{_TAGS[m[1]]}>{m[2]}</{_TAGS[m[1]]}>", html)
     return Markup(html)
+
+
+def _in_math(a: int, b: int, math: list[tuple[int, int]], ends: list[int]) -> bool:
+    """Whether [a, b) overlaps a math span (sorted, not overlapping): the first one ending
+    after `a` is the only one that can."""
+    index = bisect_right(ends, a)
+    return index < len(math) and math[index][0] < b
 
 
 def sentence(text: str) -> str:
@@ -96,7 +110,12 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES), context_processors=[_account])
     env = templates.env
     env.filters.update(
-        marked=marked, day=day_label, authors=author_list, shorten=shorten, sentence=sentence
+        marked=marked,
+        day=day_label,
+        authors=author_list,
+        shorten=shorten,
+        sentence=sentence,
+        paper_path=paper_path,
     )
     env.globals.update(
         site_name=settings.site_name,

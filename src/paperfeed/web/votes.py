@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from paperfeed.ids import BadIdentifier, parse_paper_id
+from paperfeed.ids import BadIdentifier, paper_path, parse_paper_id
 from paperfeed.storage import PaperNotFound
 from paperfeed.web.app import state_of
 from paperfeed.web.security import CSRF_FIELD, check_csrf, current_subscriber
@@ -40,7 +40,7 @@ async def vote(request: Request, paper_id: str) -> Response:
     except BadIdentifier:
         raise PaperNotFound(paper_id[:80]) from None
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
-    back = _local(form.get("next"), f"/papers/{normalised}")
+    back = _local(form.get("next"), paper_path(normalised))
     if account is None:
         if wants_json:
             return JSONResponse({"error": "sign in to upvote"}, status_code=401)

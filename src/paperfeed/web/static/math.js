@@ -1,4 +1,8 @@
 // Render LaTeX math ($...$, $$...$$, \(...\)) in titles and abstracts with the vendored KaTeX.
+// The math comes from the catalog, so anyone can write it: KaTeX may draw nothing larger than
+// maxSize (\rule{300em}{300em} painted over the page), expand macros only maxExpand times
+// (\def\a{\a\a}\a), and run no command that needs trust (\href, \url, \includegraphics,
+// \htmlClass...).
 document.addEventListener("DOMContentLoaded", function () {
   if (typeof renderMathInElement !== "function") return;
   document.querySelectorAll(".tex").forEach(function (element) {
@@ -9,6 +13,9 @@ document.addEventListener("DOMContentLoaded", function () {
         { left: "\\(", right: "\\)", display: false },
       ],
       throwOnError: false,
+      maxSize: 5,
+      maxExpand: 100,
+      trust: false,
     });
   });
 });
