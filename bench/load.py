@@ -47,14 +47,16 @@ def prepare(catalog: str, folder: Path) -> str:
     return copy_catalog("load").database_url
 
 
-def rss_kb(pid: int) -> int:
-    """Resident memory of `pid` and its children (uvicorn's worker processes)."""
-    total = 0
-    pids = [pid]
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its children (uvicorn's worker processes)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of `pid` and its children."""
+    total = 0
+    for one in process_tree(pid):
         try:
             for line in Path(f"/proc/{one}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -133,11 +135,7 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of `pid` and its children so far."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    for one in process_tree(pid):
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
