@@ -31,3 +31,13 @@ def test_only_https_deployments_ask_for_https_from_then_on(
         assert ("strict-transport-security" in headers) == hsts
         if hsts:
             assert headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_refusals_carry_the_headers_too(web_client):
+    refused_host = web_client.get("/", headers={"host": "evil.example"})
+    too_big = web_client.post("/api/subscribe", content=b"x" * 70_000)
+    head = web_client.head("/")
+    for response, status in ((refused_host, 400), (too_big, 413), (head, 200)):
+        assert response.status_code == status
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
