@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import os
 from typing import Any
@@ -70,6 +72,7 @@ def serve(
     if forwarded_allow_ips is not None:
         settings = dataclasses.replace(settings, trusted_proxies=forwarded_allow_ips)
     proxies = _proxy_options(settings.trusted_proxies)
+    _limit_malloc_arenas()
     click.echo(f"paperfeed on http://{host}:{port} (database {settings.database_url})", err=True)
     click.echo(f"answering to host names: {', '.join(allowed_hosts(settings))}", err=True)
     if workers == 1:
@@ -94,6 +97,22 @@ def serve(
         workers=workers,
         **proxies,
     )
+
+
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _limit_malloc_arenas() -> None:
+    """Two malloc arenas instead of glibc's eight per core: the server's pool threads each
+    grew an arena of their own, and memory crept up under load (333 to 438 MB in ten minutes
+    of bench/load.py; with two, 294 to 323 MB, the same throughput). MALLOC_ARENA_MAX, when
+    set, wins; worker processes get it through their environment."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    os.environ["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its own allocator
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def _proxy_options(trusted: str) -> dict[str, Any]:
