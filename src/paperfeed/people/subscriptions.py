@@ -42,12 +42,9 @@ class BadPreferences(ValueError):
 
 def describe(preferences: Preferences) -> str:
     """What a subscriber agrees to receive, in words (for the confirmation mail and consent)."""
+    words = _cadence(preferences)
     if preferences.frequency == "paused":
-        return "no email for now (paused)"
-    cadence = "a daily" if preferences.frequency == "daily" else "a weekly"
-    words = f"{cadence} email of trending papers"
-    if preferences.frequency == "daily" and preferences.weekdays_only:
-        words += " on weekdays"
+        return words
     if preferences.topics:
         words += ", with new papers on " + "; ".join(f'"{t}"' for t in preferences.topics)
     if preferences.categories:
@@ -58,10 +55,9 @@ def describe(preferences: Preferences) -> str:
 def describe_unconfirmed(preferences: Preferences) -> str:
     """What a confirmation mail says is asked for: counts, never the requester's own words
     (anyone can type anything into the form, and the mail goes out under our name)."""
-    cadence = "a daily" if preferences.frequency == "daily" else "a weekly"
-    words = f"{cadence} email of trending papers"
-    if preferences.frequency == "daily" and preferences.weekdays_only:
-        words += " on weekdays"
+    words = _cadence(preferences)
+    if preferences.frequency == "paused":
+        return words
     chosen = []
     if preferences.topics:
         chosen.append(_count(len(preferences.topics), "topic"))
@@ -69,6 +65,17 @@ def describe_unconfirmed(preferences: Preferences) -> str:
         chosen.append(_count(len(preferences.categories), "arXiv category", "arXiv categories"))
     if chosen:
         words += " with new papers on " + " and ".join(chosen) + " (shown once you confirm)"
+    return words
+
+
+def _cadence(preferences: Preferences) -> str:
+    """How often mail comes, in words: the start of both descriptions."""
+    if preferences.frequency == "paused":
+        return "no email for now (paused)"
+    cadence = "a daily" if preferences.frequency == "daily" else "a weekly"
+    words = f"{cadence} email of trending papers"
+    if preferences.frequency == "daily" and preferences.weekdays_only:
+        words += " on weekdays"
     return words
 
 
