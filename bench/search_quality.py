@@ -15,7 +15,9 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
 import ir_measures
 from ir_measures import R, nDCG
@@ -24,6 +26,7 @@ from paperfeed.config import Settings
 from paperfeed.embeddings import load_embedder
 from paperfeed.ingest.pipeline import ingest_sources
 from paperfeed.search.searcher import open_searcher
+from paperfeed.search.tuning import KEYWORD, VECTOR, Tuning
 from paperfeed.search.update import update_search
 from paperfeed.storage import open_store
 from paperfeed.vector_files import export_vectors, import_vectors
@@ -100,17 +103,23 @@ def score(qrels, run_) -> dict[str, float]:
     return {str(measure): value for measure, value in values.items()}
 
 
-def tune(searcher, queries, qrels) -> tuple[float, tuple[float, float]]:
-    best = (0.0, searcher.rrf_k, searcher.weights)
+def with_weights(tuning: Tuning, keyword: float, vector: float, **changes) -> Tuning:
+    weights = {**tuning.weights, KEYWORD: keyword, VECTOR: vector}
+    return replace(tuning, weights=MappingProxyType(weights), **changes)
+
+
+def tune(searcher, queries, qrels) -> Tuning:
+    """Grid-search the fusion of the keyword and vector rankings on SciFact train."""
+    best = (0.0, searcher.tuning)
     for k in (5, 10, 20, 40, 60, 100):
         for weights in ((1.0, 1.0), (1.0, 1.5), (1.5, 1.0), (1.0, 2.0), (2.0, 1.0), (1.0, 0.7)):
-            searcher.rrf_k, searcher.weights = float(k), weights
+            searcher.tuning = with_weights(searcher.tuning, *weights, rrf_k=float(k))
             value = score(qrels, run(searcher, queries, "hybrid"))["nDCG@10"]
             print(f"  k={k:<4} weights={weights}: nDCG@10 {value:.4f}")
             if value > best[0]:
-                best = (value, float(k), weights)
-    print(f"best on SciFact train: k={best[1]} weights={best[2]} nDCG@10 {best[0]:.4f}")
-    return best[1], best[2]
+                best = (value, searcher.tuning)
+    print(f"best on SciFact train: {best[1]} nDCG@10 {best[0]:.4f}")
+    return best[1]
 
 
 def main() -> int:
@@ -146,11 +155,11 @@ def main() -> int:
             server = args.postgres_url if backend == "postgres" else None
             store, searcher, queries, qrels = prepare(name, args.model_dir, server, vector_index)
             if args.rrf_k is not None:
-                searcher.rrf_k = args.rrf_k
+                searcher.tuning = replace(searcher.tuning, rrf_k=args.rrf_k)
             if args.weights is not None:
-                searcher.weights = tuple(args.weights)
+                searcher.tuning = with_weights(searcher.tuning, *args.weights)
             if args.tune and name == "scifact" and backend == "sqlite":
-                searcher.rrf_k, searcher.weights = tune(searcher, queries, qrels)
+                searcher.tuning = tune(searcher, queries, qrels)
             for mode in ("keyword", "vector", "hybrid"):
                 started = time.perf_counter()
                 values = score(qrels, run(searcher, queries, mode))

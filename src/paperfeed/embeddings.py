@@ -44,6 +44,17 @@ class Embedder(Protocol):
         ...
 
 
+# The cosine from which a paper matches a short topic, per model (the part of model_id before
+# the first "/"). all-MiniLM-L6-v2: below 0.30 a digest topic's "matches" were mostly noise.
+MATCH_SIMILARITY = {"all-MiniLM-L6-v2": 0.30}
+DEFAULT_MATCH_SIMILARITY = 0.30
+
+
+def min_similarity(model_id: str) -> float:
+    """The cosine from which a paper counts as matching a topic, for the model `model_id`."""
+    return MATCH_SIMILARITY.get(model_id.split("/", 1)[0], DEFAULT_MATCH_SIMILARITY)
+
+
 def paper_text(title: str, abstract: str) -> str:
     """The text a paper is embedded by: "title. abstract" (the format the model was tuned on)."""
     title, abstract = title.strip(), abstract.strip()

@@ -60,6 +60,11 @@ class Paper:
         return is_arxiv_id(self.id)
 
     @property
+    def day(self) -> date | None:
+        """The paper's day: when it was first listed, else the day of its first version."""
+        return self.listed or (self.published.date() if self.published else None)
+
+    @property
     def abs_url(self) -> str | None:
         return f"https://arxiv.org/abs/{self.id}" if self.is_arxiv else None
 

@@ -75,7 +75,7 @@ def _marked(text: str, spans: tuple[tuple[int, int], ...], window: int | None = 
 def _echo_hits(hits: list[Hit], first_rank: int = 1) -> None:
     for rank, hit in enumerate(hits, first_rank):
         paper = hit.paper
-        day = paper.listed or (paper.published.date() if paper.published else "")
+        day = paper.day or ""
         why = ", ".join(
             part
             for part in (

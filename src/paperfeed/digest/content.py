@@ -6,9 +6,9 @@ listing day first, then papers cross-listed in more categories (of wider interes
 arXiv id. So a fresh instance with no votes still sends each day's papers.
 
 A topic is a hybrid search over the period's papers; a hit counts when its meaning is close
-(cosine >= MIN_SIMILARITY) or every word of the topic occurs in its title, abstract or authors
-(so exact names, "LLaMA" or "Yann LeCun", work as topics). No paper is sent to the same
-subscriber twice, across sections and across digests.
+(cosine >= embeddings.min_similarity of the model) or every word of the topic occurs in its
+title, abstract or authors (so exact names, "LLaMA" or "Yann LeCun", work as topics).
+No paper is sent to the same subscriber twice, across sections and across digests.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from paperfeed.digest.schedule import DigestPeriod
+from paperfeed.embeddings import min_similarity
 from paperfeed.models import ListedPaper, Paper, SearchFilters, Subscriber
 from paperfeed.search.searcher import Searcher
 from paperfeed.storage import Store
 
-MIN_SIMILARITY = 0.30  # all-MiniLM-L6-v2 cosine; below it a "match" is mostly noise
 TOPIC_CANDIDATES = 60
 _POOL_LIMIT = 50_000
 
@@ -88,6 +88,11 @@ class PeriodPapers:
             ]
         return found
 
+    def papers(self, pks: Iterable[int]) -> dict[int, Paper]:
+        """The period's papers among `pks` (what the rerank stage reads)."""
+        by_pk = self.by_pk
+        return {pk: by_pk[pk].paper for pk in pks if pk in by_pk}
+
     def words(self, pk: int) -> frozenset[str]:
         found = self._words.get(pk)
         if found is None:
@@ -125,17 +130,19 @@ class TopicMatcher:
         if not todo:
             return
         filters = SearchFilters(since=self.period.since, until=self.period.until)
-        rankings = self.searcher.rank_many(todo, filters, TOPIC_CANDIDATES)
         by_pk = self.pool.by_pk
+        rankings = self.searcher.rank_many(todo, filters, TOPIC_CANDIDATES, self.pool.papers)
+        embedder = self.searcher.embedder
+        threshold = min_similarity(embedder.model_id) if embedder is not None else 1.0
         for topic, ranking in zip(todo, rankings, strict=True):
             words = topic_words(topic)
             self._cache[topic] = [
-                pk
-                for pk, _, keyword_rank, _, similarity in ranking
-                if pk in by_pk
+                c.pk
+                for c in ranking
+                if c.pk in by_pk
                 and (
-                    (similarity is not None and similarity >= MIN_SIMILARITY)
-                    or (keyword_rank is not None and _mentions(self.pool.words(pk), words))
+                    (c.cosine is not None and c.cosine >= threshold)
+                    or (c.keyword_rank is not None and _mentions(self.pool.words(c.pk), words))
                 )
             ]
 

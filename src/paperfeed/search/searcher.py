@@ -1,4 +1,4 @@
-"""Answer a search: run the keyword and vector rankings, fuse them, sort, page, highlight."""
+"""Answer a search: check it, rank through the pipeline, sort, page, highlight."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import cast
 from paperfeed.config import Settings, files_dir
 from paperfeed.embeddings import Embedder, EmbedderUnavailable, load_embedder
 from paperfeed.models import NO_FILTERS, Paper, SearchFilters
-from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.candidates import Candidate
 from paperfeed.search.highlight import Highlighter, Span
 from paperfeed.search.keyword import KeywordIndex
+from paperfeed.search.pipeline import Pipeline, ReadPapers
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.shared_vectors import SharedVectorIndex
+from paperfeed.search.tuning import DEFAULT, Tuning
 from paperfeed.search.vector import VectorIndex
 from paperfeed.storage import PaperNotFound, StorageError, Store
 from paperfeed.storage.base import SharedVectors
@@ -26,22 +28,11 @@ log = logging.getLogger("paperfeed.search")
 
 MODES = ("hybrid", "keyword", "vector")
 SORTS = ("relevance", "date", "upvotes")
-CANDIDATES = 100  # papers each ranking contributes to the fusion
 MAX_RESULTS = 1000  # how deep paging may go
-MAX_CONSTRAINED = 50_000  # papers a phrase or filter may keep for the vector ranking
-# Fusion, tuned on the SciFact train queries (bench/search_quality.py --tune): every k from 5 to
-# 100 did best with keyword weighted over vector; k=20, 1.5:1 scored 0.725 against the best 0.730
-# (k=5, 2:1) and held up better on CACM and Cranfield (0.486 and 0.421 against 0.455 and 0.415).
-RRF_K = 20.0
-RRF_WEIGHTS = (1.5, 1.0)  # (keyword, vector)
 
 
 class BadQuery(ValueError):
     """A search parameter is out of range (mode, sort, limit, offset)."""
-
-
-# (pk, fused score, keyword rank, vector rank, cosine of query and paper)
-Ranked = tuple[int, float, int | None, int | None, float | None]
 
 
 @dataclass(frozen=True)
@@ -55,6 +46,7 @@ class Hit:
     title_spans: tuple[Span, ...] = ()
     abstract_spans: tuple[Span, ...] = ()
     upvotes: int = 0
+    pinned: str | None = None  # "id" or "author" when the query named this paper or its author
 
 
 @dataclass(frozen=True)
@@ -77,17 +69,23 @@ class Searcher:
         keyword: KeywordIndex,
         vectors: VectorIndex | SharedVectorIndex | None = None,
         embedder: Embedder | None = None,
-        rrf_k: float = RRF_K,
-        weights: tuple[float, float] = RRF_WEIGHTS,
+        tuning: Tuning = DEFAULT,
         unavailable: str | None = None,
     ) -> None:
         self.store = store
         self.keyword = keyword
         self.vectors = vectors if embedder is not None else None
         self.embedder = embedder
-        self.rrf_k = rrf_k
-        self.weights = weights
+        self.pipeline = Pipeline(store, keyword, self.vectors, embedder, tuning)
         self._unavailable = unavailable or "semantic search is not set up"
+
+    @property
+    def tuning(self) -> Tuning:
+        return self.pipeline.tuning
+
+    @tuning.setter
+    def tuning(self, tuning: Tuning) -> None:
+        self.pipeline.tuning = tuning
 
     def refresh(self, rebuild: bool = False) -> tuple[int, int]:
         """Catch the indexes up with the store (or rebuild the keyword index from scratch);
@@ -98,7 +96,7 @@ class Searcher:
 
     @property
     def semantic(self) -> bool:
-        return self.vectors is not None and len(self.vectors) > 0
+        return self.pipeline.semantic
 
     def search(
         self,
@@ -120,97 +118,55 @@ class Searcher:
         if mode != "keyword" and not self.semantic:
             notes.append(f"{self._unavailable}; showing keyword matches")
             mode = "keyword"
-        depth = min(max(CANDIDATES, offset + limit + 1), MAX_RESULTS + 1)
-        ranked = self._rank(parsed, mode, filters, depth)
+        depth = min(offset + limit + 1, MAX_RESULTS + 1)
+        ranked = self.pipeline.rank(parsed, mode, filters, depth)
         if sort != "relevance":
             ranked = self._sort(ranked, sort)
         page = ranked[offset : offset + limit]
         hits = self._hits(page, parsed if highlight else None)
         return SearchResults(parsed, mode, hits, tuple(notes), more=len(ranked) > offset + limit)
 
-    def _rank(
-        self, parsed: ParsedQuery, mode: str, filters: SearchFilters, depth: int
-    ) -> list[Ranked]:
-        """(pk, score, keyword rank, vector rank, cosine), best first."""
-        keyword = self.keyword.search(parsed, depth, filters) if mode != "vector" else []
-        if mode == "keyword" or self.vectors is None or self.embedder is None:
-            return [(pk, score, rank, None, None) for rank, (pk, score) in enumerate(keyword, 1)]
-        allowed = self.keyword.matching_pks(parsed, filters, MAX_CONSTRAINED)
-        query_vector = self.embedder.embed([parsed.semantic_text])[0]
-        vector = self.vectors.search(query_vector, depth, allowed=allowed)
-        if mode == "vector":
-            return [(pk, score, None, rank, score) for rank, (pk, score) in enumerate(vector, 1)]
-        return self._fuse(keyword, vector)
-
-    def _fuse(
-        self, keyword: list[tuple[int, float]], vector: list[tuple[int, float]]
-    ) -> list[Ranked]:
-        keyword_ranks = {pk: rank for rank, (pk, _) in enumerate(keyword, 1)}
-        vector_ranks = {pk: rank for rank, (pk, _) in enumerate(vector, 1)}
-        cosines = dict(vector)
-        fused = reciprocal_rank_fusion(
-            [pk for pk, _ in keyword], [pk for pk, _ in vector], k=self.rrf_k, weights=self.weights
-        )
-        return [
-            (pk, score, keyword_ranks.get(pk), vector_ranks.get(pk), cosines.get(pk))
-            for pk, score in fused
-        ]
-
     def rank_many(
-        self, texts: Sequence[str], filters: SearchFilters, depth: int = CANDIDATES
-    ) -> list[list[Ranked]]:
-        """Hybrid rankings of many queries over the papers `filters` keep (the digest's topics
-        over a day's papers): one embedding batch and one matrix product for all of them, and
-        no papers fetched. Each ranking lists (pk, fused score, keyword rank, vector rank,
-        cosine), best first."""
-        parsed = [parse_query(text) for text in texts]
-        vectors: list[list[tuple[int, float]]] = [[] for _ in parsed]
-        allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
-        if self.vectors is not None and self.embedder is not None and allowed is not None:
-            wanted = [i for i, p in enumerate(parsed) if not p.is_empty]
-            if wanted:
-                matrix = self.embedder.embed([parsed[i].semantic_text for i in wanted])
-                for i, found in zip(
-                    wanted, self.vectors.search_many(matrix, depth, allowed), strict=True
-                ):
-                    vectors[i] = found
-        out: list[list[Ranked]] = []
-        for query, vector in zip(parsed, vectors, strict=True):
-            keyword = self.keyword.search(query, depth, filters) if not query.is_empty else []
-            out.append(self._fuse(keyword, vector))
-        return out
-
-    def _sort(self, ranked: list[Ranked], sort: str) -> list[Ranked]:
-        pks = [row[0] for row in ranked]
-        if sort == "upvotes":
-            votes = self.store.upvotes_for(pks)
-            return sorted(ranked, key=lambda row: -votes.get(row[0], 0))
-        papers = self.store.papers_by_pk(pks)
-        return sorted(ranked, key=lambda row: _day_key(papers.get(row[0])), reverse=True)
-
-    def _hits(
         self,
-        page: Sequence[Ranked],
-        parsed: ParsedQuery | None,
-    ) -> list[Hit]:
-        pks = [row[0] for row in page]
-        papers = self.store.papers_by_pk(pks)
+        texts: Sequence[str],
+        filters: SearchFilters,
+        depth: int,
+        read: ReadPapers | None = None,
+    ) -> list[list[Candidate]]:
+        """Hybrid candidates of many queries over the papers `filters` keep (the digest's
+        topics over a period's papers), best first; `read` gives the papers the rerank stage
+        reads when the caller holds them already."""
+        return self.pipeline.rank_many(texts, filters, depth, read)
+
+    def _sort(self, ranked: list[Candidate], sort: str) -> list[Candidate]:
+        if sort == "upvotes":
+            votes = self.store.upvotes_for(c.pk for c in ranked)
+            return sorted(ranked, key=lambda c: -votes.get(c.pk, 0))
+        missing = [c.pk for c in ranked if c.paper is None]
+        papers = self.store.papers_by_pk(missing) if missing else {}
+        return sorted(ranked, key=lambda c: _day_key(c.paper or papers.get(c.pk)), reverse=True)
+
+    def _hits(self, page: Sequence[Candidate], parsed: ParsedQuery | None) -> list[Hit]:
+        pks = [c.pk for c in page]
+        missing = [c.pk for c in page if c.paper is None]
+        papers = self.store.papers_by_pk(missing) if missing else {}
         votes = self.store.upvotes_for(pks)
         highlighter = Highlighter(parsed) if parsed is not None else None
         hits = []
-        for pk, score, keyword_rank, vector_rank, _ in page:
-            paper = papers.get(pk)
+        for candidate in page:
+            paper = candidate.paper or papers.get(candidate.pk)
             if paper is None:
                 continue  # gone from the store since the index saw it
             hits.append(
                 Hit(
                     paper=paper,
-                    score=score,
-                    keyword_rank=keyword_rank,
-                    vector_rank=vector_rank,
+                    score=candidate.score,
+                    keyword_rank=candidate.keyword_rank,
+                    vector_rank=candidate.vector_rank,
                     title_spans=highlighter.spans(paper.title) if highlighter else (),
                     abstract_spans=highlighter.spans(paper.abstract) if highlighter else (),
-                    upvotes=votes.get(pk, 0),
+                    upvotes=votes.get(candidate.pk, 0),
+                    pinned=candidate.pinned,
                 )
             )
         return hits
@@ -227,21 +183,11 @@ class Searcher:
         if pk is None:
             raise PaperNotFound(paper_id)
         vector = self.vectors.vector_of(pk) if self.vectors is not None else None
-        if vector is None or self.vectors is None:
+        if vector is None:
             paper = self.store.papers_by_pk([pk])[pk]
-            ranked = [
-                row
-                for row in self._rank(parse_query(paper.title), "keyword", filters, limit + 1)
-                if row[0] != pk
-            ]
-            return self._hits(ranked[:limit], None)
-        allowed = None
-        if filters.active:
-            allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
-        found = self.vectors.search(vector, limit, allowed=allowed, exclude=pk)
-        return self._hits(
-            [(pk_, score, None, rank, score) for rank, (pk_, score) in enumerate(found, 1)], None
-        )
+            ranked = self.pipeline.rank(parse_query(paper.title), "keyword", filters, limit + 1)
+            return self._hits([c for c in ranked if c.pk != pk][:limit], None)
+        return self._hits(self.pipeline.neighbours(pk, vector, limit, filters), None)
 
 
 def _check(mode: str, sort: str, limit: int, offset: int) -> None:
@@ -256,9 +202,7 @@ def _check(mode: str, sort: str, limit: int, offset: int) -> None:
 
 
 def _day_key(paper: Paper | None) -> str:
-    if paper is None:
-        return ""
-    day = paper.listed or (paper.published.date() if paper.published else None)
+    day = paper.day if paper is not None else None
     return day.isoformat() if day else ""
 
 
