@@ -87,7 +87,7 @@ def test_batch_queries_write_a_trec_run(sample, tmp_path):
     queries.write_text(
         '{"id": "q1", "text": "large language model reasoning"}\n'
         "not json\n"
-        '{"id": "q2", "text": "robot grasping"}\n'
+        '{"_id": "q2", "text": "robot grasping", "metadata": {}}\n'  # BEIR's spelling
     )
     result = sample("search", "--queries", str(queries), "--limit", "7", "--trec", "--tag", "t")
     assert result.exit_code == 0, result.output
@@ -95,6 +95,7 @@ def test_batch_queries_write_a_trec_run(sample, tmp_path):
     assert len(lines) == 14
     first = lines[0].split()
     assert first[0] == "q1" and first[1] == "Q0" and first[3] == "1" and first[5] == "t"
+    assert lines[7].split()[0] == "q2"
     scores = [float(line.split()[4]) for line in lines[:7]]
     assert scores == sorted(scores, reverse=True)
     assert "2: skipped" in result.stderr

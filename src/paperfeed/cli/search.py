@@ -194,15 +194,17 @@ def _batch(
     tag: str,
     out: TextIO,
 ) -> None:
-    """Answer every query of a JSONL file; bad lines are reported and skipped."""
+    """Answer every query of a JSONL file ({"id" or BEIR's "_id", "text"} per line); bad lines
+    are reported and skipped."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-            qid, text = str(record["id"]), str(record["text"])
+            qid = str(record["_id"] if "_id" in record else record["id"])
+            text = str(record["text"])
         except (ValueError, KeyError, TypeError) as exc:
-            click.echo(f'{number}: skipped, not a {{"id", "text"}} object ({exc})', err=True)
+            click.echo(f'{number}: skipped, not an {{"id", "text"}} object ({exc})', err=True)
             continue
         results = ask(text, False)
         if trec:

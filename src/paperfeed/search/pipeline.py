@@ -16,13 +16,15 @@ from paperfeed.search.candidates import Candidate, Ranking
 from paperfeed.search.fusion import fuse
 from paperfeed.search.keyword import KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse_query
-from paperfeed.search.rerank import rerank
+from paperfeed.search.rerank import PINS, rerank
 from paperfeed.search.shared_vectors import SharedVectorIndex
 from paperfeed.search.tuning import DEFAULT, KEYWORD, VECTOR, Tuning
 from paperfeed.search.vector import VectorIndex
 from paperfeed.storage import Store
 
 MAX_CONSTRAINED = 50_000  # papers a phrase or filter may keep for the vector ranking
+
+PINNING = frozenset(name for name, _ in PINS)  # rankings whose papers the rerank stage must see
 
 # Reads papers by pk (the store's papers_by_pk, or papers the caller already holds).
 ReadPapers = Callable[[Iterable[int]], Mapping[int, Paper]]
@@ -111,10 +113,13 @@ class Pipeline:
     def finish(
         self, fused: list[Candidate], parsed: ParsedQuery, read: ReadPapers | None
     ) -> list[Candidate]:
-        """Read the papers of the best fused candidates and rerank them; a paper gone from
-        the store since the indexes saw it is dropped."""
+        """Read the papers of the best fused candidates (and of any the query named) and rerank
+        them; a paper gone from the store since the indexes saw it is dropped."""
         depth = self.tuning.rerank_depth
         head, tail = fused[:depth], fused[depth:]
+        if any(PINNING.intersection(c.ranks) for c in tail):
+            head += [c for c in tail if PINNING.intersection(c.ranks)]
+            tail = [c for c in tail if not PINNING.intersection(c.ranks)]
         papers = (read or self.store.papers_by_pk)([c.pk for c in head])
         kept = []
         for candidate in head:

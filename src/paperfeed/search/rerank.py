@@ -18,4 +18,16 @@ def rerank(candidates: list[Candidate], parsed: ParsedQuery, tuning: Tuning) -> 
     for candidate in candidates:
         candidate.pinned = next((why for name, why in PINS if name in candidate.ranks), None)
     order = {why: place for place, (_, why) in enumerate(PINS)}
-    return sorted(candidates, key=lambda c: (order.get(c.pinned or "", len(PINS)), -c.score))
+    ranked = sorted(candidates, key=lambda c: (order.get(c.pinned or "", len(PINS)), -c.score))
+    return monotone(ranked)
+
+
+def monotone(ranked: list[Candidate]) -> list[Candidate]:
+    """Raise scores where needed so that they never increase down the list (a TREC run and
+    its evaluation order by score, not by rank)."""
+    floor: float | None = None
+    for candidate in reversed(ranked):
+        if floor is not None and candidate.score <= floor:
+            candidate.score = floor + 1e-6
+        floor = candidate.score
+    return ranked
