@@ -1,6 +1,6 @@
 import pytest
 
-from paperfeed.search.names import author_key
+from paperfeed.search.names import author_key, initials_keys
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,11 @@ from paperfeed.search.names import author_key
 )
 def test_author_key(name, key):
     assert author_key(name) == key
+
+
+def test_initials_keys():
+    assert initials_keys("tailin wu") == ("t wu", "wu t")
+    assert initials_keys("zhi ming ma") == ("z ma", "ma z", "z m ma", "ma z m")
+    assert initials_keys("t wu") == ("wu t",)
+    assert initials_keys("wu") == ()
+    assert initials_keys("") == ()
