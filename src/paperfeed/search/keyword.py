@@ -60,7 +60,7 @@ def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
 
 
 _ANALYZER = _analyzer(stem=True)
-_NAMES_ANALYZER = _analyzer(stem=False)  # "Wu" must not become "wu" and "Williams" "william"
+_NAMES_ANALYZER = _analyzer(stem=False)  # names unstemmed: "Williams" is not "William"
 
 
 @lru_cache(maxsize=200_000)
