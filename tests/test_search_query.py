@@ -63,3 +63,28 @@ def test_odd_inputs_read_sensibly():
     assert parse_query("Ünïcödé 中文").words == ("Ünïcödé", "中文")
     assert parse_query("x" * 10_000).notes == ("query cut to its first 2000 characters",)
     assert parse_query("Graph graph GRAPH").words == ("Graph",)
+
+
+def test_author_filters_are_keys_not_words():
+    parsed = parse_query('author:"Tailin Wu" diffusion AUTHOR:Wu au:"Jürgen  Schmidhuber"')
+    assert parsed.authors == ("tailin wu", "wu", "jurgen schmidhuber")
+    assert parsed.words == ("diffusion",)
+    assert parsed.semantic_text == "diffusion"
+    assert parsed.constrained
+    assert parse_query('author:"Wu, T."').authors == ("wu t",)
+    assert parse_query('author:"Tailin Wu').authors == ("tailin wu",)  # quote left open
+    assert parse_query("author:Wu author:wu").authors == ("wu",)
+    # Only a filter: nothing to rank by.
+    assert parse_query("author:Wu").is_empty
+
+
+def test_odd_author_filters():
+    empty = parse_query('author:"" x')
+    assert (empty.words, empty.authors, empty.phrases) == (("x",), (), ())
+    assert parse_query("author: x").words == ("author", "x")
+    assert parse_query("coauthor:wu").words == ("coauthor", "wu")
+    assert parse_query("author:... x").authors == ()
+    # Excluding an author leaves out papers that mention the name.
+    assert parse_query('-author:"Tailin Wu" x').excluded_phrases == (("Tailin", "Wu"),)
+    assert parse_query("NOT author:Wu x").excluded_phrases == (("Wu",),)
+    assert parse_query("NOT author:Wu x").authors == ()

@@ -153,3 +153,44 @@ def test_links_to_papers_stay_under_papers_whatever_the_id(web_client, store):
     feed = web_client.get("/feeds/date/2026-06-30").text
     assert "https://papers.example.org/papers/x%2F..%2F..%2Foutbox" in feed
     assert "/papers/x/../" not in feed and "/papers/x/../" not in page.text
+
+
+@pytest.mark.parametrize(
+    "q, path",
+    [
+        ("2606.10002", "/papers/2606.10002"),
+        ("arXiv:2606.10002", "/papers/2606.10002"),
+        ("https://arxiv.org/abs/2606.10002v2", "/papers/2606.10002"),
+        ("https://arxiv.org/abs/hep-th/9901001", "/papers/hep-th/9901001"),
+    ],
+)
+def test_a_search_for_one_papers_reference_opens_the_paper(web_client, q, path):
+    page = web_client.get("/search", params={"q": q}, follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == path
+    assert web_client.get("/search", params={"q": q}).url.path == path
+
+
+def test_a_search_for_a_doi_opens_the_paper(web_client, store):
+    from conftest import make_paper
+
+    store.upsert_papers([make_paper("2606.10009", title="Published", doi="10.1038/Nature14539")])
+    web_client.app.state.paperfeed.searcher.refresh()
+    page = web_client.get(
+        "/search", params={"q": "doi:10.1038/nature14539"}, follow_redirects=False
+    )
+    assert (page.status_code, page.headers["location"]) == (303, "/papers/2606.10009")
+
+
+@pytest.mark.parametrize("q", ["2606.99999", "2606.10002 dynamics", "2606.10002 2606.10001"])
+def test_other_searches_with_references_show_results(web_client, q):
+    page = web_client.get("/search", params={"q": q}, follow_redirects=False)
+    assert page.status_code == 200
+    assert f'value="{q}"' in page.text  # the search page, with the query in its box
+
+
+def test_the_json_api_never_redirects(web_client):
+    found = web_client.get(
+        "/api/papers/search", params={"q": "arXiv:2606.10002"}, follow_redirects=False
+    )
+    assert found.status_code == 200 and isinstance(found.json(), list)

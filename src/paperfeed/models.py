@@ -150,15 +150,18 @@ def paper_as_dict(paper: Paper) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Restrict a search: any of these categories, and a range of days (listed, else published)."""
+    """Restrict a search: any of these categories, a range of days (listed, else published), and
+    all of these authors (keys as search.names.author_key makes them: "tailin wu", or one word,
+    "wu", for any author with that name; only the keyword index filters by author)."""
 
     categories: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
+    authors: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.categories or self.since or self.until)
+        return bool(self.categories or self.since or self.until or self.authors)
 
 
 NO_FILTERS = SearchFilters()

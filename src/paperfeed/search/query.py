@@ -2,7 +2,9 @@
 
 Every string is a valid query: operators that make no sense are read as words or dropped, never
 an error. Understood: `"exact phrase"`, `-word` / `NOT word` (exclude), `+word` and `a AND b`
-(require), `OR` (the default anyway), `word*` (prefix). Anything else is text.
+(require), `OR` (the default anyway), `word*` (prefix), `author:Wu` / `author:"Tailin Wu"` /
+`author:"Wu, T."` (only papers by that author: a filter, neither ranked nor embedded). Anything
+else is text.
 """
 
 from __future__ import annotations
@@ -10,13 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from paperfeed.search.names import author_key
+
 MAX_QUERY_CHARS = 2000  # enough for a pasted abstract; the rest of a 10 kB paste is cut
 MAX_WORDS = 64
 MAX_PHRASES = 8
 MIN_PREFIX_CHARS = 3
 
-# A quoted phrase (closed or running to the end), or a run of non-space characters.
-_PIECE = re.compile(r'([+-]?)"([^"]*)"?|(\S+)')
+# author:"a name" or author:name, a quoted phrase (closed or running to the end), or a run of
+# non-space characters.
+_PIECE = re.compile(
+    r'(?<!\S)(?P<author_sign>[+-]?)(?:author|au):(?:"(?P<author_quoted>[^"]*)"?|(?P<author>[^\s"]+))'
+    r'|(?P<sign>[+-]?)"(?P<quoted>[^"]*)"?|(?P<bare>\S+)',
+    re.IGNORECASE,
+)
 # What counts as a word inside a piece: letters and digits, as tantivy's simple tokenizer sees it.
 WORD = re.compile(r"[^\W_]+")
 
@@ -32,6 +41,7 @@ class ParsedQuery:
     phrases: tuple[tuple[str, ...], ...] = ()
     excluded_phrases: tuple[tuple[str, ...], ...] = ()
     prefixes: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()  # author keys (names.author_key): a paper must have them all
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -40,8 +50,10 @@ class ParsedQuery:
 
     @property
     def constrained(self) -> bool:
-        """True when results must contain something (a phrase or a required word)."""
-        return bool(self.required or self.phrases or self.excluded or self.excluded_phrases)
+        """True when results must contain something (a phrase, a required word, an author)."""
+        return bool(
+            self.required or self.phrases or self.excluded or self.excluded_phrases or self.authors
+        )
 
     @property
     def semantic_text(self) -> str:
@@ -62,9 +74,20 @@ def parse_query(text: str) -> ParsedQuery:
     phrases: list[tuple[str, ...]] = []
     excluded_phrases: list[tuple[str, ...]] = []
     prefixes: list[str] = []
+    authors: list[str] = []
     pending: str | None = None  # "NOT" or "AND" waiting for the next piece
     for match in _PIECE.finditer(text):
-        sign, quoted, bare = match.group(1), match.group(2), match.group(3)
+        name = match.group("author_quoted") or match.group("author")
+        if name is not None:
+            if match.group("author_sign") == "-" or pending == "NOT":
+                # No index of excluded authors: leave out papers that mention the name.
+                if WORD.search(name):
+                    excluded_phrases.append(tuple(WORD.findall(name)))
+            elif author_key(name):
+                authors.append(author_key(name))
+            pending = None
+            continue
+        sign, quoted, bare = match.group("sign"), match.group("quoted"), match.group("bare")
         if quoted is not None:
             phrase = tuple(WORD.findall(quoted))
             if not phrase:
@@ -114,6 +137,7 @@ def parse_query(text: str) -> ParsedQuery:
         phrases=tuple(phrases[:MAX_PHRASES]),
         excluded_phrases=tuple(excluded_phrases[:MAX_PHRASES]),
         prefixes=tuple(_unique(prefixes)[:MAX_PHRASES]),
+        authors=tuple(_unique(authors)[:MAX_PHRASES]),
         notes=tuple(notes),
     )
 

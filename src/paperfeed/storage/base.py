@@ -80,7 +80,8 @@ class Catalog(Protocol):
     def pks_for_ids(self, paper_ids: Iterable[str]) -> dict[str, int]: ...
 
     def filtered_pks(self, filters: SearchFilters) -> list[int]:
-        """Every pk whose paper passes `filters`."""
+        """Every pk whose paper passes `filters` (their categories and days: authors are the
+        keyword index's to filter, KeywordIndex.filter_queries)."""
         ...
 
 

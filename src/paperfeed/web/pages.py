@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from paperfeed.ids import BadIdentifier, paper_path, parse_paper_id
 from paperfeed.listings import (
@@ -20,6 +20,7 @@ from paperfeed.listings import (
     trending_listing,
 )
 from paperfeed.models import SearchFilters
+from paperfeed.search.resolve import paper_named_by
 from paperfeed.search.searcher import MODES, SORTS
 from paperfeed.storage import PaperNotFound
 from paperfeed.web.app import AppState, state_of
@@ -138,7 +139,7 @@ def _top_categories(state: AppState) -> list[str]:
     return top
 
 
-@router.get("/search", response_class=HTMLResponse)
+@router.get("/search", response_model=None)
 def search_page(
     request: Request,
     q: str = "",
@@ -148,8 +149,11 @@ def search_page(
     sort: str | None = None,
     mode: str | None = None,
     p: str | None = None,
-) -> HTMLResponse:
-    """Search results like the reference page: title, authors, date, categories, highlights."""
+) -> Response:
+    """Search results like the reference page: title, authors, date, categories, highlights.
+
+    A query that is only a paper's reference (arXiv id or URL, DOI) opens that paper's page.
+    """
     state = state_of(request)
     form = SearchForm(
         q=q,
@@ -162,6 +166,9 @@ def search_page(
     )
     results = None
     if q.strip():
+        named = paper_named_by(state.store, state.searcher.keyword, q)
+        if named is not None:
+            return RedirectResponse(paper_path(named), status_code=303)
         results = state.searcher.search(
             q,
             limit=SEARCH_PAGE,
