@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +31,7 @@ import tantivy
 
 from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.names import author_key, initials_keys
-from paperfeed.search.query import ParsedQuery
+from paperfeed.search.query import ParsedQuery, with_authors
 from paperfeed.search.refs import normalise_doi
 from paperfeed.storage import Store
 
@@ -273,7 +273,7 @@ class KeywordIndex:
     ) -> list[tuple[int, float]]:
         """(pk, BM25 score) of the best `limit` papers for the query, best first; the query's
         authors (author:Name) filter as SearchFilters.authors do."""
-        query = self._query(parsed, _with_authors(filters, parsed))
+        query = self._query(parsed, with_authors(filters, parsed))
         if query is None or limit <= 0:
             return []
         searcher = self._searcher()
@@ -292,7 +292,7 @@ class KeywordIndex:
         """The pks (at most `cap`) of papers that meet the query's must-haves (phrases,
         required and excluded words, authors) and the filters; None when nothing is required."""
         clauses = self._text_constraints(parsed) + [
-            (tantivy.Occur.Must, q) for q in self.filter_queries(_with_authors(filters, parsed))
+            (tantivy.Occur.Must, q) for q in self.filter_queries(with_authors(filters, parsed))
         ]
         if not clauses:
             return None
@@ -394,6 +394,22 @@ class KeywordIndex:
         pks = searcher.fast_field_values("pk", [address for _, address in result.hits])
         return [int(pk) for pk in pks if isinstance(pk, int)]
 
+    def newest_pks(self, filters: SearchFilters, limit: int) -> list[int]:
+        """Pks of the newest papers (at most `limit`) within `filters` (an author's papers, for
+        a query that is only `author:...`); [] without filters."""
+        clauses = [(tantivy.Occur.Must, q) for q in self.filter_queries(filters)]
+        if not clauses or limit <= 0:
+            return []
+        searcher = self._searcher()
+        result = searcher.search(
+            tantivy.Query.boolean_query(clauses), limit, count=False, order_by_field="day"
+        )
+        return [
+            int(pk)
+            for pk in searcher.fast_field_values("pk", [address for _, address in result.hits])
+            if isinstance(pk, int)
+        ]
+
     def author_names_in(self, words: Sequence[str]) -> list[str]:
         """The author keys that runs of 2-4 consecutive query words spell in full ("tailin wu"
         in "Tailin Wu diffusion", also from "Wu Tailin"), longest first, left to right.
@@ -461,13 +477,6 @@ class KeywordIndex:
         if len(terms) == 1:
             return self._term(str(terms[0]))
         return tantivy.Query.phrase_query(self.schema, "text", terms)
-
-
-def _with_authors(filters: SearchFilters, parsed: ParsedQuery) -> SearchFilters:
-    """`filters` with the query's own author filters added."""
-    if not parsed.authors:
-        return filters
-    return replace(filters, authors=tuple(dict.fromkeys([*filters.authors, *parsed.authors])))
 
 
 def _day_value(day: date | None) -> int | None:

@@ -15,10 +15,12 @@ from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.candidates import Candidate, Ranking
 from paperfeed.search.fusion import fuse
 from paperfeed.search.keyword import KeywordIndex
-from paperfeed.search.query import ParsedQuery, parse_query
+from paperfeed.search.query import ParsedQuery, parse_query, with_authors
+from paperfeed.search.refs import find_refs
 from paperfeed.search.rerank import PINS, rerank
+from paperfeed.search.resolve import lookup_ref
 from paperfeed.search.shared_vectors import SharedVectorIndex
-from paperfeed.search.tuning import DEFAULT, KEYWORD, VECTOR, Tuning
+from paperfeed.search.tuning import AUTHOR, DEFAULT, KEYWORD, REF, VECTOR, Tuning
 from paperfeed.search.vector import VectorIndex
 from paperfeed.storage import Store
 
@@ -60,8 +62,38 @@ class Pipeline:
         read: ReadPapers | None = None,
     ) -> list[Candidate]:
         """Candidates for `parsed`, best first: each ranking `mode` asks for reaches `depth`
-        papers (at least tuning.candidates), and the first tuning.rerank_depth are reranked."""
+        papers (at least tuning.candidates), and the first tuning.rerank_depth are reranked.
+
+        Papers an id, URL or DOI in the query names form the "ref" ranking, and the rest of
+        the query is ranked as usual (a query that is only an id lists papers like that one);
+        an author named in full forms the "author" ranking; `author:` filters.
+        """
         depth = max(depth, self.tuning.candidates)
+        refs = find_refs(parsed.text)
+        query = parse_query(refs.rest) if refs.count else parsed
+        filters = with_authors(filters, query)
+        rankings: dict[str, Ranking] = {}
+        named = lookup_ref(self.store, self.keyword, refs) if refs.count else []
+        if named:
+            rankings[REF] = [(pk, 1.0) for pk in named]
+        if not query.is_empty:
+            rankings.update(self._text_rankings(query, mode, filters, depth))
+            authors = self.keyword.author_names_in(query.words)
+            if authors:
+                found = self.keyword.author_pks(authors, filters, depth)
+                rankings[AUTHOR] = [(pk, 1.0) for pk in found]
+        elif query.authors:
+            rankings[AUTHOR] = [(pk, 1.0) for pk in self.keyword.newest_pks(filters, depth)]
+        elif named and self.vectors is not None:
+            vector = self.vectors.vector_of(named[0])
+            if vector is not None:
+                rankings[VECTOR] = self._nearest(vector, depth, filters, exclude=named[0])
+        return self.finish(fuse(rankings, self.tuning), query, read)
+
+    def _text_rankings(
+        self, parsed: ParsedQuery, mode: str, filters: SearchFilters, depth: int
+    ) -> dict[str, Ranking]:
+        """The keyword and vector rankings of the query's text, as `mode` asks."""
         rankings: dict[str, Ranking] = {}
         if mode != "vector":
             rankings[KEYWORD] = self.keyword.search(parsed, depth, filters)
@@ -69,7 +101,17 @@ class Pipeline:
             allowed = self.keyword.matching_pks(parsed, filters, MAX_CONSTRAINED)
             query_vector = self.embedder.embed([parsed.semantic_text])[0]
             rankings[VECTOR] = self.vectors.search(query_vector, depth, allowed=allowed)
-        return self.finish(fuse(rankings, self.tuning), parsed, read)
+        return rankings
+
+    def _nearest(
+        self, vector: np.ndarray, limit: int, filters: SearchFilters, exclude: int
+    ) -> Ranking:
+        if self.vectors is None:
+            return []
+        allowed = None
+        if filters.active:
+            allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
+        return self.vectors.search(vector, limit, allowed=allowed, exclude=exclude)
 
     def rank_many(
         self,
@@ -102,12 +144,7 @@ class Pipeline:
         self, pk: int, vector: np.ndarray, limit: int, filters: SearchFilters = NO_FILTERS
     ) -> list[Candidate]:
         """The papers nearest to paper `pk` (whose vector is `vector`), itself excluded."""
-        if self.vectors is None:
-            return []
-        allowed = None
-        if filters.active:
-            allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
-        found = self.vectors.search(vector, limit, allowed=allowed, exclude=pk)
+        found = self._nearest(vector, limit, filters, exclude=pk)
         return self.finish(fuse({VECTOR: found}, self.tuning), parse_query(""), None)
 
     def finish(

@@ -10,8 +10,9 @@ else is text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from paperfeed.models import SearchFilters
 from paperfeed.search.names import author_key
 
 MAX_QUERY_CHARS = 2000  # enough for a pasted abstract; the rest of a 10 kB paste is cut
@@ -147,3 +148,10 @@ def _unique(items: list[str]) -> list[str]:
     for item in items:
         seen.setdefault(item.lower(), item)
     return list(seen.values())
+
+
+def with_authors(filters: SearchFilters, parsed: ParsedQuery) -> SearchFilters:
+    """`filters` with the query's own author filters added."""
+    if not parsed.authors:
+        return filters
+    return replace(filters, authors=tuple(dict.fromkeys([*filters.authors, *parsed.authors])))

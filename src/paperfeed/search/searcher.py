@@ -113,7 +113,7 @@ class Searcher:
         _check(mode, sort, limit, offset)
         parsed = parse_query(text)
         notes = list(parsed.notes)
-        if parsed.is_empty:
+        if parsed.is_empty and not parsed.authors:
             return SearchResults(parsed, mode, [], (*notes, "type a few words to search"))
         if mode != "keyword" and not self.semantic:
             notes.append(f"{self._unavailable}; showing keyword matches")
