@@ -25,7 +25,7 @@ def test_fuse_names_each_ranking_and_keeps_its_rank_and_score():
     from paperfeed.search.fusion import fuse
     from paperfeed.search.tuning import Tuning
 
-    tuning = Tuning(rrf_k=20.0, weights={"keyword": 1.5, "vector": 1.0})
+    tuning = Tuning(fusion="rrf", rrf_k=20.0, weights={"keyword": 1.5, "vector": 1.0})
     fused = fuse({"keyword": [(1, 9.0), (2, 4.0)], "vector": [(2, 0.8), (3, 0.5)]}, tuning)
     assert [c.pk for c in fused] == [2, 1, 3]
     two = fused[0]
@@ -40,7 +40,10 @@ def test_fuse_takes_any_number_of_rankings_and_unknown_names_weigh_one():
     from paperfeed.search.fusion import fuse
     from paperfeed.search.tuning import Tuning
 
-    fused = fuse({"a": [(1, 1.0)], "b": [(2, 1.0)], "c": [(2, 1.0), (1, 0.5)]}, Tuning(rrf_k=0.0))
+    fused = fuse(
+        {"a": [(1, 1.0)], "b": [(2, 1.0)], "c": [(2, 1.0), (1, 0.5)]},
+        Tuning(fusion="rrf", rrf_k=0.0),
+    )
     assert [(c.pk, c.score) for c in fused] == [(2, 2.0), (1, 1.5)]
 
 
@@ -67,3 +70,24 @@ def test_convex_fusion_sums_weighted_min_max_scores():
     assert scores[2] == pytest.approx(0.15)
     assert scores[3] == pytest.approx(0.7)
     assert [c.pk for c in fused] == [3, 1, 2]
+
+
+def test_theoretical_min_max_uses_each_rankings_floor_and_known_scores():
+    from paperfeed.search.fusion import fuse
+    from paperfeed.search.tuning import Tuning
+
+    tuning = Tuning(
+        fusion="tmm",
+        weights={"keyword": 0.2, "vector": 0.8},
+        floors={"keyword": 0.0, "vector": -1.0},
+    )
+    rankings = {"keyword": [(1, 10.0), (2, 5.0)], "vector": [(3, 0.6), (1, 0.2)]}
+    # Paper 2 was found by the keyword side only; its real cosine is known.
+    fused = fuse(rankings, tuning, known={"vector": {2: 0.5, 99: 0.9}})
+    scores = {c.pk: c.score for c in fused}
+    assert scores[1] == pytest.approx(0.2 * 1.0 + 0.8 * 1.2 / 1.6)
+    assert scores[2] == pytest.approx(0.2 * 0.5 + 0.8 * 1.5 / 1.6)
+    assert scores[3] == pytest.approx(0.8 * 1.0)
+    assert 99 not in scores  # a known score alone does not make a candidate
+    two = next(c for c in fused if c.pk == 2)
+    assert two.cosine == 0.5 and two.vector_rank is None

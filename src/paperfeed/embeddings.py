@@ -50,9 +50,21 @@ MATCH_SIMILARITY = {"all-MiniLM-L6-v2": 0.30}
 DEFAULT_MATCH_SIMILARITY = 0.30
 
 
+# The cosine from which a paper is a clear semantic match for a short query, per model: search
+# keeps the vector side's best such papers in the first page (search/rerank.py). MiniLM: on the
+# bundled sample, the papers at or above 0.45 for plain-language queries were on topic.
+STRONG_SIMILARITY = {"all-MiniLM-L6-v2": 0.45}
+DEFAULT_STRONG_SIMILARITY = 0.45
+
+
 def min_similarity(model_id: str) -> float:
     """The cosine from which a paper counts as matching a topic, for the model `model_id`."""
     return MATCH_SIMILARITY.get(model_id.split("/", 1)[0], DEFAULT_MATCH_SIMILARITY)
+
+
+def strong_similarity(model_id: str) -> float:
+    """The cosine from which a paper is a clear match for a short query, for `model_id`."""
+    return STRONG_SIMILARITY.get(model_id.split("/", 1)[0], DEFAULT_STRONG_SIMILARITY)
 
 
 def paper_text(title: str, abstract: str) -> str:

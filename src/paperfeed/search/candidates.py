@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from paperfeed.models import Paper
-from paperfeed.search.tuning import KEYWORD, VECTOR
+from paperfeed.search.tuning import KEYWORD, QUERY, VECTOR
 
 # A ranking: (pk, that ranking's own score), best first.
 Ranking = list[tuple[int, float]]
@@ -37,5 +37,10 @@ class Candidate:
 
     @property
     def cosine(self) -> float | None:
-        """The cosine of query and paper, when the vector ranking reached it."""
-        return self.scores.get(VECTOR)
+        """The cosine of the query as typed and the paper, when it is known."""
+        return self.scores.get(QUERY, self.scores.get(VECTOR))
+
+    @property
+    def query_rank(self) -> int | None:
+        """Its rank by cosine to the query as typed (before feedback moved the query)."""
+        return self.ranks.get(QUERY, self.ranks.get(VECTOR))

@@ -40,12 +40,23 @@ def min_max(scores: Sequence[float]) -> list[float]:
     return [(s - low) / (high - low) for s in scores]
 
 
-def fuse(rankings: Mapping[str, Ranking], tuning: Tuning) -> list[Candidate]:
+def fuse(
+    rankings: Mapping[str, Ranking],
+    tuning: Tuning,
+    known: Mapping[str, Mapping[int, float]] | None = None,
+) -> list[Candidate]:
     """One candidate per paper found by any ranking, best first, with its rank and score in each.
 
-    A single non-empty ranking keeps its own scores (BM25, cosine); several are fused by
-    `tuning.fusion`: "rrf" sums weight / (k + rank), "convex" sums weight * min-max normalised
-    score (a paper a ranking did not reach scores 0 there). Ties keep first-met order.
+    `known` holds scores a ranking gives papers outside its own list (the real cosine of a
+    paper only the keyword side found): they count in the fusion and in Candidate.scores, with
+    no rank. A single non-empty ranking keeps its own scores (BM25, cosine); several are fused
+    by `tuning.fusion`:
+    - "tmm": sum of weight * (score - floor) / (best score - floor), the theoretical min-max
+      normalisation (Bruch et al. 2023), floors from `tuning.floors` (BM25 0, cosine -1); a
+      paper with no score from a ranking gets 0 there;
+    - "convex": the same with the list's own minimum as floor;
+    - "rrf": sum of weight / (k + rank).
+    Ties keep first-met order.
     """
     found: dict[int, Candidate] = {}
     present = {name: ranking for name, ranking in rankings.items() if ranking}
@@ -57,14 +68,24 @@ def fuse(rankings: Mapping[str, Ranking], tuning: Tuning) -> list[Candidate]:
             if name not in candidate.ranks:
                 candidate.ranks[name] = rank
                 candidate.scores[name] = score
+    for name, scores in (known or {}).items():
+        for pk, score in scores.items():
+            candidate = found.get(pk)
+            if candidate is not None:
+                candidate.scores.setdefault(name, score)
     if len(present) == 1:
         for candidate in found.values():
-            candidate.score = next(iter(candidate.scores.values()))
-    elif tuning.fusion == "convex":
-        for name, ranking in present.items():
-            weight = tuning.weight(name)
-            for (pk, _), value in zip(ranking, min_max([s for _, s in ranking]), strict=True):
-                found[pk].score += weight * value
+            candidate.score = candidate.scores[next(iter(present))]
+    elif tuning.fusion in ("tmm", "convex"):
+        for name in present:
+            values = [c.scores[name] for c in found.values() if name in c.scores]
+            high = max(values)
+            low = tuning.floors.get(name, 0.0) if tuning.fusion == "tmm" else min(values)
+            scale = tuning.weight(name) / max(high - low, 1e-9)
+            for candidate in found.values():
+                score = candidate.scores.get(name)
+                if score is not None:
+                    candidate.score += scale * (max(score, low) - low)
     else:
         for candidate in found.values():
             candidate.score = sum(

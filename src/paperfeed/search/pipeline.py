@@ -7,26 +7,25 @@ change to ranking shows in every one of them and in `bench/search_quality.py`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from paperfeed.embeddings import Embedder
+from paperfeed.embeddings import Embedder, strong_similarity
 from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.candidates import Candidate, Ranking
 from paperfeed.search.fusion import fuse
 from paperfeed.search.keyword import KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse_query, with_authors
 from paperfeed.search.refs import find_refs
-from paperfeed.search.rerank import PINS, rerank
+from paperfeed.search.rerank import may_promote, rerank
 from paperfeed.search.resolve import lookup_ref
 from paperfeed.search.shared_vectors import SharedVectorIndex
-from paperfeed.search.tuning import AUTHOR, DEFAULT, KEYWORD, REF, VECTOR, Tuning
+from paperfeed.search.tuning import AUTHOR, DEFAULT, KEYWORD, QUERY, REF, VECTOR, Tuning
 from paperfeed.search.vector import VectorIndex
 from paperfeed.storage import Store
 
 MAX_CONSTRAINED = 50_000  # papers a phrase or filter may keep for the vector ranking
-
-PINNING = frozenset(name for name, _ in PINS)  # rankings whose papers the rerank stage must see
 
 # Reads papers by pk (the store's papers_by_pk, or papers the caller already holds).
 ReadPapers = Callable[[Iterable[int]], Mapping[int, Paper]]
@@ -73,11 +72,13 @@ class Pipeline:
         query = parse_query(refs.rest) if refs.count else parsed
         filters = with_authors(filters, query)
         rankings: dict[str, Ranking] = {}
+        known: dict[str, dict[int, float]] = {}
         named = lookup_ref(self.store, self.keyword, refs) if refs.count else []
         if named:
             rankings[REF] = [(pk, 1.0) for pk in named]
         if not query.is_empty:
-            rankings.update(self._text_rankings(query, mode, filters, depth))
+            text, known = self._text_rankings(query, mode, filters, depth)
+            rankings.update(text)
             authors = self.keyword.author_names_in(query.words)
             if authors:
                 found = self.keyword.author_pks(authors, filters, depth)
@@ -88,20 +89,71 @@ class Pipeline:
             vector = self.vectors.vector_of(named[0])
             if vector is not None:
                 rankings[VECTOR] = self._nearest(vector, depth, filters, exclude=named[0])
-        return self.finish(fuse(rankings, self.tuning), query, read)
+        return self.finish(fuse(rankings, self.tuning, known), query, read)
 
     def _text_rankings(
         self, parsed: ParsedQuery, mode: str, filters: SearchFilters, depth: int
-    ) -> dict[str, Ranking]:
-        """The keyword and vector rankings of the query's text, as `mode` asks."""
+    ) -> tuple[dict[str, Ranking], dict[str, dict[int, float]]]:
+        """The keyword and vector rankings of the query's text, as `mode` asks, and the
+        cosines of the keyword side's papers that the vector ranking did not reach."""
         rankings: dict[str, Ranking] = {}
         if mode != "vector":
             rankings[KEYWORD] = self.keyword.search(parsed, depth, filters)
-        if mode != "keyword" and self.vectors is not None and self.embedder is not None:
-            allowed = self.keyword.matching_pks(parsed, filters, MAX_CONSTRAINED)
-            query_vector = self.embedder.embed([parsed.semantic_text])[0]
-            rankings[VECTOR] = self.vectors.search(query_vector, depth, allowed=allowed)
-        return rankings
+        if mode == "keyword" or self.vectors is None or self.embedder is None:
+            return rankings, {}
+        vectors = self.vectors
+        allowed = self.keyword.matching_pks(parsed, filters, MAX_CONSTRAINED)
+        query_vector = self.embedder.embed([parsed.semantic_text])[0]
+        rankings[VECTOR] = vectors.search(query_vector, depth, allowed=allowed)
+        if mode == "vector":
+            return rankings, {}
+        return self._hybrid(
+            rankings[KEYWORD],
+            rankings[VECTOR],
+            query_vector,
+            lambda moved: vectors.search(moved, depth, allowed=allowed),
+            self.tuning,
+        )
+
+    def _hybrid(
+        self,
+        keyword: Ranking,
+        vector: Ranking,
+        query: np.ndarray,
+        search: Callable[[np.ndarray], Ranking],
+        tuning: Tuning,
+    ) -> tuple[dict[str, Ranking], dict[str, dict[int, float]]]:
+        """Both rankings and the real cosine of every paper only the keyword side found; with
+        feedback (tuning.feedback_papers), the vector side searched again with the query's
+        vector moved towards the first pass's best papers (Rocchio)."""
+        rankings = {KEYWORD: keyword, VECTOR: vector}
+        known = {VECTOR: self._cosines(query, keyword, vector)}
+        if tuning.feedback_papers <= 0 or self.vectors is None or not (keyword or vector):
+            return rankings, known
+        first = fuse(rankings, tuning.first_pass(), known)[: tuning.feedback_papers]
+        best = self.vectors.vectors_for(c.pk for c in first)
+        if not best:
+            return rankings, known
+        moved = query + tuning.feedback_weight * np.mean(np.stack(list(best.values())), axis=0)
+        moved = (moved / np.linalg.norm(moved)).astype(np.float32)
+        rankings[QUERY] = rankings[VECTOR]
+        rankings[VECTOR] = moved_vector = search(moved)
+        return rankings, {
+            VECTOR: self._cosines(moved, keyword, moved_vector),
+            QUERY: known[VECTOR],
+        }
+
+    def _cosines(self, query: np.ndarray, keyword: Ranking, vector: Ranking) -> dict[int, float]:
+        """The cosine of `query` and each paper of `keyword` that `vector` does not hold."""
+        if self.vectors is None:
+            return {}
+        reached = {pk for pk, _ in vector}
+        found = self.vectors.vectors_for(pk for pk, _ in keyword if pk not in reached)
+        if not found:
+            return {}
+        pks = list(found)
+        cosines = np.stack([found[pk] for pk in pks]) @ np.asarray(query, dtype=np.float32)
+        return dict(zip(pks, (float(c) for c in cosines), strict=True))
 
     def _nearest(
         self, vector: np.ndarray, limit: int, filters: SearchFilters, exclude: int
@@ -124,19 +176,28 @@ class Pipeline:
         topics over a period's papers): one embedding batch and one matrix product for all."""
         parsed = [parse_query(text) for text in texts]
         vectors: list[Ranking] = [[] for _ in parsed]
+        query_rows: dict[int, int] = {}  # query number -> its row in `matrix`
+        matrix = np.zeros((0, 0), dtype=np.float32)
         allowed = self.keyword.matching_pks(parse_query(""), filters, MAX_CONSTRAINED)
         if self.vectors is not None and self.embedder is not None and allowed is not None:
             wanted = [i for i, p in enumerate(parsed) if not p.is_empty]
             if wanted:
+                query_rows = {i: row for row, i in enumerate(wanted)}
                 matrix = self.embedder.embed([parsed[i].semantic_text for i in wanted])
                 for i, found in zip(
                     wanted, self.vectors.search_many(matrix, depth, allowed), strict=True
                 ):
                     vectors[i] = found
+        # Topics are short and exact, and their matches are judged by the topic's own cosine:
+        # no feedback, which would move the query.
+        tuning = replace(self.tuning, feedback_papers=0)
         out: list[list[Candidate]] = []
-        for query, vector in zip(parsed, vectors, strict=True):
+        for i, (query, vector) in enumerate(zip(parsed, vectors, strict=True)):
             keyword = self.keyword.search(query, depth, filters) if not query.is_empty else []
-            fused = fuse({KEYWORD: keyword, VECTOR: vector}, self.tuning)
+            known: dict[str, dict[int, float]] = {}
+            if i in query_rows:
+                known = {VECTOR: self._cosines(matrix[query_rows[i]], keyword, vector)}
+            fused = fuse({KEYWORD: keyword, VECTOR: vector}, tuning, known)
             out.append(self.finish(fused, query, read))
         return out
 
@@ -152,15 +213,16 @@ class Pipeline:
     ) -> list[Candidate]:
         """Read the papers of the best fused candidates (and of any the query named) and rerank
         them; a paper gone from the store since the indexes saw it is dropped."""
-        depth = self.tuning.rerank_depth
-        head, tail = fused[:depth], fused[depth:]
-        if any(PINNING.intersection(c.ranks) for c in tail):
-            head += [c for c in tail if PINNING.intersection(c.ranks)]
-            tail = [c for c in tail if not PINNING.intersection(c.ranks)]
+        tuning = self.tuning
+        strong = strong_similarity(self.embedder.model_id) if self.embedder is not None else None
+        head, tail = fused[: tuning.rerank_depth], fused[tuning.rerank_depth :]
+        if any(may_promote(c, tuning, strong) for c in tail):
+            head += [c for c in tail if may_promote(c, tuning, strong)]
+            tail = [c for c in tail if not may_promote(c, tuning, strong)]
         papers = (read or self.store.papers_by_pk)([c.pk for c in head])
         kept = []
         for candidate in head:
             candidate.paper = papers.get(candidate.pk)
             if candidate.paper is not None:
                 kept.append(candidate)
-        return rerank(kept, parsed, self.tuning) + tail
+        return rerank(kept, parsed, tuning, strong) + tail

@@ -1,7 +1,9 @@
 """The rerank stage: reorder the best fused candidates, whose papers have been read (pure).
 
 Papers an id, URL or DOI in the query names come first, then the papers of an author the query
-names in full; the rest keep the fused order.
+names in full; the rest keep the fused order, except that a clear semantic find (among the
+vector side's best few, with a strong cosine to the query) is lifted into the first page: fusion
+must not bury a paper only the vector side found.
 """
 
 from __future__ import annotations
@@ -13,13 +15,49 @@ from paperfeed.search.tuning import AUTHOR, REF, Tuning
 PINS = ((REF, "id"), (AUTHOR, "author"))  # strongest first
 
 
-def rerank(candidates: list[Candidate], parsed: ParsedQuery, tuning: Tuning) -> list[Candidate]:
-    """`candidates` (papers read) in their final order."""
+def rerank(
+    candidates: list[Candidate], parsed: ParsedQuery, tuning: Tuning, strong: float | None = None
+) -> list[Candidate]:
+    """`candidates` (papers read) in their final order; `strong` is the model's cosine of a
+    clear semantic match (None: no semantic lift)."""
     for candidate in candidates:
         candidate.pinned = next((why for name, why in PINS if name in candidate.ranks), None)
     order = {why: place for place, (_, why) in enumerate(PINS)}
     ranked = sorted(candidates, key=lambda c: (order.get(c.pinned or "", len(PINS)), -c.score))
+    if strong is not None:
+        ranked = _lift_semantic(ranked, tuning, strong)
     return monotone(ranked)
+
+
+def is_strong_semantic(candidate: Candidate, tuning: Tuning, strong: float | None) -> bool:
+    rank, cosine = candidate.query_rank, candidate.cosine
+    return (
+        strong is not None
+        and rank is not None
+        and rank <= tuning.semantic_ranks
+        and cosine is not None
+        and cosine >= strong
+    )
+
+
+def may_promote(candidate: Candidate, tuning: Tuning, strong: float | None) -> bool:
+    """Whether the rerank stage may move this candidate up (so it must be read)."""
+    return any(name in candidate.ranks for name, _ in PINS) or is_strong_semantic(
+        candidate, tuning, strong
+    )
+
+
+def _lift_semantic(ranked: list[Candidate], tuning: Tuning, strong: float) -> list[Candidate]:
+    """Move each clear semantic find found below `tuning.semantic_place` up to that place."""
+    place = tuning.semantic_place
+    late = [c for c in ranked[place:] if c.pinned is None and is_strong_semantic(c, tuning, strong)]
+    if not late:
+        return ranked
+    rest = [c for c in ranked if all(c is not m for m in late)]
+    late.sort(key=lambda c: c.query_rank or 0)
+    # Each takes the last place of the first page, in the vector side's order.
+    cut = max(0, min(place, len(rest)) - len(late))
+    return rest[:cut] + late + rest[cut:]
 
 
 def monotone(ranked: list[Candidate]) -> list[Candidate]:

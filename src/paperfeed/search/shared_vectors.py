@@ -51,6 +51,16 @@ class SharedVectorIndex:
         blob = self.store.vectors_of(self.model, [pk]).get(pk)
         return None if blob is None else decode_vector(blob)
 
+    def vectors_for(self, pks: Iterable[int]) -> dict[int, np.ndarray]:
+        """The vectors of those of `pks` that have one, in one query."""
+        wanted = list(pks)
+        if not wanted:
+            return {}
+        return {
+            pk: decode_vector(blob)
+            for pk, blob in self.store.vectors_of(self.model, wanted).items()
+        }
+
     def search(
         self,
         query: np.ndarray,

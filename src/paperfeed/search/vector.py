@@ -136,6 +136,12 @@ class VectorIndex:
         row = self._rows.get(pk)
         return None if row is None else self._matrix[row].copy()
 
+    def vectors_for(self, pks: Iterable[int]) -> dict[int, np.ndarray]:
+        """The vectors of those of `pks` that have one (views of the matrix: do not change)."""
+        rows = self._rows
+        matrix = self._matrix
+        return {pk: matrix[rows[pk]] for pk in pks if pk in rows}
+
     def search(
         self,
         query: np.ndarray,
