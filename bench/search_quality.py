@@ -5,7 +5,8 @@ ingested into its own store under data/bench/ (kept between runs, so only the fi
 on SQLite and, given a PostgreSQL server, on PostgreSQL with local vectors and with pgvector,
 then every train/judged query is run in keyword, vector and hybrid mode through the same code
 as `paperfeed search --queries FILE --trec`, and the runs are scored with ir-measures.
-`--tune` searches the fusion parameters on the SciFact train queries (never on test).
+`--tune` searches the fusion parameters on the SciFact train queries (never on test); `--steps`
+also scores each earlier step of the ranking pipeline (the README table).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from paperfeed.config import Settings
 from paperfeed.embeddings import load_embedder
 from paperfeed.ingest.pipeline import ingest_sources
 from paperfeed.search.searcher import open_searcher
-from paperfeed.search.tuning import KEYWORD, VECTOR, Tuning
+from paperfeed.search.tuning import DEFAULT, KEYWORD, RRF, VECTOR, Tuning
 from paperfeed.search.update import update_search
 from paperfeed.storage import open_store
 from paperfeed.vector_files import export_vectors, import_vectors
@@ -103,19 +104,36 @@ def score(qrels, run_) -> dict[str, float]:
     return {str(measure): value for measure, value in values.items()}
 
 
+# Each step of the ranking pipeline, to show what each one adds (--steps).
+STEPS = {
+    "rrf": RRF,  # weighted RRF, k=20, keyword 1.5 : vector 1, 100 per ranking
+    "tmm": replace(
+        DEFAULT,
+        weights=MappingProxyType({KEYWORD: 0.25, VECTOR: 0.75}),
+        candidates=100,
+        feedback_papers=0,
+        semantic_ranks=0,
+    ),
+    "tmm+feedback": replace(DEFAULT, semantic_ranks=0),
+    "shipped": DEFAULT,  # + clear semantic finds lifted into the first 10
+}
+
+
 def with_weights(tuning: Tuning, keyword: float, vector: float, **changes) -> Tuning:
     weights = {**tuning.weights, KEYWORD: keyword, VECTOR: vector}
     return replace(tuning, weights=MappingProxyType(weights), **changes)
 
 
 def tune(searcher, queries, qrels) -> Tuning:
-    """Grid-search the fusion of the keyword and vector rankings on SciFact train."""
+    """Grid-search the fusion weight and the feedback weight on SciFact train."""
     best = (0.0, searcher.tuning)
-    for k in (5, 10, 20, 40, 60, 100):
-        for weights in ((1.0, 1.0), (1.0, 1.5), (1.5, 1.0), (1.0, 2.0), (2.0, 1.0), (1.0, 0.7)):
-            searcher.tuning = with_weights(searcher.tuning, *weights, rrf_k=float(k))
+    for vector in (0.6, 0.7, 0.75, 0.8, 0.85, 0.9):
+        for feedback in (0.0, 0.25, 0.5, 1.0):
+            searcher.tuning = with_weights(
+                searcher.tuning, round(1 - vector, 2), vector, feedback_weight=feedback
+            )
             value = score(qrels, run(searcher, queries, "hybrid"))["nDCG@10"]
-            print(f"  k={k:<4} weights={weights}: nDCG@10 {value:.4f}")
+            print(f"  vector weight {vector}, feedback {feedback}: nDCG@10 {value:.4f}")
             if value > best[0]:
                 best = (value, searcher.tuning)
     print(f"best on SciFact train: {best[1]} nDCG@10 {best[0]:.4f}")
@@ -126,13 +144,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--model-dir", default=str(REPO / "data" / "models" / "all-minilm-l6-v2"))
-    parser.add_argument("--tune", action="store_true", help="grid-search RRF on SciFact train")
+    parser.add_argument(
+        "--tune", action="store_true", help="grid-search the fusion on SciFact train"
+    )
     parser.add_argument("--rrf-k", type=float, default=None, help="fusion k (default: the app's)")
     parser.add_argument(
         "--weights", type=float, nargs=2, default=None, help="fusion weights: keyword vector"
     )
     parser.add_argument(
         "--backend", nargs="*", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
+    )
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also run hybrid with each earlier step of the pipeline (on SQLite): "
+        + ", ".join(STEPS),
     )
     parser.add_argument(
         "--postgres-url",
@@ -160,7 +186,14 @@ def main() -> int:
                 searcher.tuning = with_weights(searcher.tuning, *args.weights)
             if args.tune and name == "scifact" and backend == "sqlite":
                 searcher.tuning = tune(searcher, queries, qrels)
-            for mode in ("keyword", "vector", "hybrid"):
+            shipped = searcher.tuning
+            runs = [("keyword", "keyword", shipped), ("vector", "vector", shipped)]
+            if args.steps and backend == "sqlite":
+                runs += [(f"hybrid:{step}", "hybrid", tuning) for step, tuning in STEPS.items()]
+            else:
+                runs.append(("hybrid", "hybrid", shipped))
+            for label, mode, tuning in runs:
+                searcher.tuning = tuning
                 started = time.perf_counter()
                 values = score(qrels, run(searcher, queries, mode))
                 elapsed = (time.perf_counter() - started) / max(1, len(queries)) * 1000
@@ -168,21 +201,22 @@ def main() -> int:
                     (
                         name,
                         f"{backend}/{vector_index}",
-                        mode,
+                        label,
                         values["nDCG@10"],
                         values["R@100"],
                         len(queries),
                         elapsed,
                     )
                 )
+            searcher.tuning = shipped
             store.close()
     print()
     print(
-        f"{'dataset':<10} {'store/vectors':<18} {'mode':<8} {'nDCG@10':>8} {'R@100':>7} "
+        f"{'dataset':<10} {'store/vectors':<18} {'mode':<20} {'nDCG@10':>8} {'R@100':>7} "
         f"{'queries':>8} {'ms/query':>9}"
     )
     for name, where, mode, ndcg, recall, count, ms in table:
-        print(f"{name:<10} {where:<18} {mode:<8} {ndcg:8.4f} {recall:7.4f} {count:8d} {ms:9.1f}")
+        print(f"{name:<10} {where:<18} {mode:<20} {ndcg:8.4f} {recall:7.4f} {count:8d} {ms:9.1f}")
     return 0
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from conftest import make_paper, query_one
 from paperfeed.config import ConfigError, load_settings
+from paperfeed.models import NO_FILTERS
+from paperfeed.search.query import parse_query
 from paperfeed.search.searcher import open_searcher
 from paperfeed.search.shared_vectors import SharedVectorIndex
 from paperfeed.search.update import embed_new_papers
@@ -126,3 +128,30 @@ def test_pgvector_needs_postgresql():
         )
     with pytest.raises(ConfigError, match="VECTOR_INDEX must be one of local, pgvector"):
         load_settings({"PAPERFEED_VECTOR_INDEX": "faiss"})
+
+
+def test_both_indexes_hand_out_the_same_vectors_for_the_pipelines_cosines(embedded, fake_embedder):
+    shared = SharedVectorIndex(embedded, fake_embedder.model_id, fake_embedder.dimensions)
+    shared.sync(embedded)
+    local = _local(embedded, fake_embedder)
+    pks = [row[0] for row in local.search(fake_embedder.embed(["protein folding"])[0], 20)]
+    pks.append(10**9)  # no such paper: left out
+    from_db, in_memory = shared.vectors_for(pks), local.vectors_for(pks)
+    assert set(from_db) == set(in_memory) == set(pks[:-1])
+    for pk in pks[:-1]:
+        np.testing.assert_allclose(from_db[pk], in_memory[pk], atol=1e-6)
+    assert shared.vectors_for([]) == {}
+
+
+def test_hybrid_search_knows_the_cosine_of_keyword_finds_on_the_shared_index(
+    embedded, settings, fake_embedder
+):
+    searcher = open_searcher(
+        dataclasses.replace(settings, vector_index="pgvector"), embedded, fake_embedder
+    )
+    searcher.refresh()
+    candidates = searcher.pipeline.rank(
+        parse_query("spectral kernel proof"), "hybrid", NO_FILTERS, 20
+    )
+    keyword_only = [c for c in candidates if c.vector_rank is None]
+    assert keyword_only and all(c.cosine is not None for c in candidates)

@@ -67,4 +67,5 @@ RRF = Tuning(  # the fusion before this one, kept for comparison (bench/search_q
     weights=_weights(keyword=1.5, vector=1.0),
     candidates=100,
     feedback_papers=0,
+    semantic_ranks=0,
 )
