@@ -241,3 +241,18 @@ def test_an_author_removed_from_a_paper_is_no_longer_found(store, indexed):
     indexed.sync(store)
     assert indexed.author_names_in(["Ada", "Lovelace"]) == []
     assert indexed.author_names_in(["Grace", "Hopper"]) == ["grace hopper"]
+
+
+def test_stop_words_do_not_rank_but_phrases_and_all_stop_word_queries_still_match(store, indexed):
+    from paperfeed.search.keyword import ranking_words
+
+    assert ranking_words(["the", "State", "of", "art"]) == ["State", "art"]
+    assert ranking_words(["to", "be", "or", "not"]) == ["to", "be", "or", "not"]
+
+    def pks(text):
+        return [pk for pk, _ in indexed.search(parse_query(text), 10)]
+
+    # "of the" would match every paper; only "vision" ranks.
+    assert pks("vision of the") == pks("vision")
+    assert len(pks("of the a")) == 2  # nothing but stop words: they rank after all
+    assert len(pks('"the state of the art"')) == 1  # a phrase keeps its stop words

@@ -306,7 +306,7 @@ class KeywordIndex:
     def _query(self, parsed: ParsedQuery, filters: SearchFilters) -> tantivy.Query | None:
         Occur = tantivy.Occur
         terms: dict[str, None] = {}
-        for word in parsed.words:
+        for word in ranking_words(parsed.words):
             terms.update(dict.fromkeys(analyze_word(word)))
         ranked = [(Occur.Should, self._term(t)) for t in terms]
         for prefix in parsed.prefixes:
@@ -477,6 +477,54 @@ class KeywordIndex:
         if len(terms) == 1:
             return self._term(str(terms[0]))
         return tantivy.Query.phrase_query(self.schema, "text", terms)
+
+
+# Lucene's English stop words. Their BM25 weight is next to nothing (they occur in nearly every
+# abstract), but their posting lists are the longest: ranking by them costs time and adds noise.
+# They stay in the index, so phrases ("state of the art") still match them.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ]
+)
+
+
+def ranking_words(words: Sequence[str]) -> list[str]:
+    """The words BM25 ranks by: all but stop words (all of them if nothing else is left)."""
+    kept = [w for w in words if w.lower() not in STOP_WORDS]
+    return kept or list(words)
 
 
 def _day_value(day: date | None) -> int | None:
