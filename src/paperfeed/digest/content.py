@@ -125,13 +125,15 @@ class TopicMatcher:
         return self._cache[key]
 
     def prefetch(self, topics: Iterable[str]) -> None:
-        """Search every topic not searched yet, all in one batch (Searcher.rank_many)."""
+        """Search every topic not searched yet, all in one batch (Pipeline.rank_many)."""
         todo = list(dict.fromkeys(_key(t) for t in topics if _key(t) not in self._cache))
         if not todo:
             return
         filters = SearchFilters(since=self.period.since, until=self.period.until)
         by_pk = self.pool.by_pk
-        rankings = self.searcher.rank_many(todo, filters, TOPIC_CANDIDATES, self.pool.papers)
+        rankings = self.searcher.pipeline.rank_many(
+            todo, filters, TOPIC_CANDIDATES, self.pool.papers
+        )
         embedder = self.searcher.embedder
         threshold = min_similarity(embedder.model_id) if embedder is not None else 1.0
         for topic, ranking in zip(todo, rankings, strict=True):

@@ -15,7 +15,7 @@ from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.candidates import Candidate
 from paperfeed.search.highlight import Highlighter, Span
 from paperfeed.search.keyword import KeywordIndex
-from paperfeed.search.pipeline import Pipeline, ReadPapers
+from paperfeed.search.pipeline import Pipeline
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.shared_vectors import SharedVectorIndex
 from paperfeed.search.tuning import DEFAULT, Tuning
@@ -125,18 +125,6 @@ class Searcher:
         page = ranked[offset : offset + limit]
         hits = self._hits(page, parsed if highlight else None)
         return SearchResults(parsed, mode, hits, tuple(notes), more=len(ranked) > offset + limit)
-
-    def rank_many(
-        self,
-        texts: Sequence[str],
-        filters: SearchFilters,
-        depth: int,
-        read: ReadPapers | None = None,
-    ) -> list[list[Candidate]]:
-        """Hybrid candidates of many queries over the papers `filters` keep (the digest's
-        topics over a period's papers), best first; `read` gives the papers the rerank stage
-        reads when the caller holds them already."""
-        return self.pipeline.rank_many(texts, filters, depth, read)
 
     def _sort(self, ranked: list[Candidate], sort: str) -> list[Candidate]:
         if sort == "upvotes":
