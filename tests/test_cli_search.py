@@ -159,3 +159,12 @@ def test_embed_run_three_times_at_once_embeds_each_paper_once(settings, store):
     assert sum(1 for count in counts if count) > 1, counts  # not one run doing it all
     assert query_one(store, "SELECT count(DISTINCT paper_pk) FROM embeddings") == 150
     assert query_one(store, "SELECT count(*) FROM embed_claims") == 0
+
+
+def test_a_pasted_id_and_an_author_say_why_they_come_first(sample):
+    result = sample("search", "arXiv:2606.24824", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    assert "2606.24824" in result.stdout.split("\n\n")[0]
+    assert "the paper you named" in result.stdout
+    data = json.loads(sample("search", "Tailin Wu", "--json", "--limit", "3").stdout)
+    assert [hit["pinned"] for hit in data["hits"][:2]] == ["author", "author"]

@@ -28,6 +28,7 @@ from paperfeed.storage import PaperNotFound
 from paperfeed.vector_files import BadVectorFile, export_vectors, import_vectors
 
 SNIPPET_CHARS = 320
+PINNED_WHY = {"id": "the paper you named", "author": "by the author you named"}
 
 
 def _searcher(ctx: click.Context) -> Searcher:
@@ -44,6 +45,7 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
         keyword_rank=hit.keyword_rank,
         vector_rank=hit.vector_rank,
         upvotes=hit.upvotes,
+        pinned=hit.pinned,
         highlights={
             "title": [list(span) for span in hit.title_spans],
             "abstract": [list(span) for span in hit.abstract_spans],
@@ -79,6 +81,7 @@ def _echo_hits(hits: list[Hit], first_rank: int = 1) -> None:
         why = ", ".join(
             part
             for part in (
+                PINNED_WHY.get(hit.pinned or "", ""),
                 f"keyword #{hit.keyword_rank}" if hit.keyword_rank else "",
                 f"semantic #{hit.vector_rank}" if hit.vector_rank else "",
                 f"{hit.upvotes} upvotes" if hit.upvotes else "",
