@@ -194,3 +194,11 @@ def test_the_json_api_never_redirects(web_client):
         "/api/papers/search", params={"q": "arXiv:2606.10002"}, follow_redirects=False
     )
     assert found.status_code == 200 and isinstance(found.json(), list)
+
+
+def test_a_search_naming_a_paper_and_words_shows_it_first_and_says_why(web_client):
+    page = web_client.get("/search", params={"q": "2606.10002 transformers"})
+    assert page.status_code == 200
+    first = page.text.index("/papers/2606.10002")
+    assert first < page.text.index("/papers/2606.10005")  # the vision transformers paper
+    assert "the paper you named" in page.text
