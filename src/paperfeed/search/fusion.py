@@ -77,15 +77,24 @@ def fuse(
         for candidate in found.values():
             candidate.score = candidate.scores[next(iter(present))]
     elif tuning.fusion in ("tmm", "convex"):
-        for name in present:
-            values = [c.scores[name] for c in found.values() if name in c.scores]
+        for name, ranking in present.items():
+            weight = tuning.weight(name)
+            if weight == 0:
+                continue
+            extra = (known or {}).get(name, {})
+            scored = [(pk, s) for pk, s in ranking]
+            scored += [
+                (pk, s) for pk, s in extra.items() if pk in found and name not in found[pk].ranks
+            ]
+            values = [s for _, s in scored]
             high = max(values)
             low = tuning.floors.get(name, 0.0) if tuning.fusion == "tmm" else min(values)
-            scale = tuning.weight(name) / max(high - low, 1e-9)
-            for candidate in found.values():
-                score = candidate.scores.get(name)
-                if score is not None:
-                    candidate.score += scale * (max(score, low) - low)
+            scale = weight / max(high - low, 1e-9)
+            seen: set[int] = set()
+            for pk, score in scored:
+                if pk not in seen:
+                    seen.add(pk)
+                    found[pk].score += scale * (max(score, low) - low)
     else:
         for candidate in found.values():
             candidate.score = sum(

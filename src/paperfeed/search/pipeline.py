@@ -216,9 +216,10 @@ class Pipeline:
         tuning = self.tuning
         strong = strong_similarity(self.embedder.model_id) if self.embedder is not None else None
         head, tail = fused[: tuning.rerank_depth], fused[tuning.rerank_depth :]
-        if any(may_promote(c, tuning, strong) for c in tail):
-            head += [c for c in tail if may_promote(c, tuning, strong)]
-            tail = [c for c in tail if not may_promote(c, tuning, strong)]
+        if tail:
+            promotable = [may_promote(c, tuning, strong) for c in tail]
+            head += [c for c, promote in zip(tail, promotable, strict=True) if promote]
+            tail = [c for c, promote in zip(tail, promotable, strict=True) if not promote]
         papers = (read or self.store.papers_by_pk)([c.pk for c in head])
         kept = []
         for candidate in head:

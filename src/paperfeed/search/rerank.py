@@ -30,21 +30,20 @@ def rerank(
 
 
 def is_strong_semantic(candidate: Candidate, tuning: Tuning, strong: float | None) -> bool:
-    rank, cosine = candidate.query_rank, candidate.cosine
-    return (
-        strong is not None
-        and rank is not None
-        and rank <= tuning.semantic_ranks
-        and cosine is not None
-        and cosine >= strong
-    )
+    """One of the vector side's best few, with a clear cosine to the query as typed."""
+    if strong is None:
+        return False
+    rank = candidate.query_rank
+    if rank is None or rank > tuning.semantic_ranks:
+        return False
+    cosine = candidate.cosine
+    return cosine is not None and cosine >= strong
 
 
 def may_promote(candidate: Candidate, tuning: Tuning, strong: float | None) -> bool:
     """Whether the rerank stage may move this candidate up (so it must be read)."""
-    return any(name in candidate.ranks for name, _ in PINS) or is_strong_semantic(
-        candidate, tuning, strong
-    )
+    ranks = candidate.ranks
+    return REF in ranks or AUTHOR in ranks or is_strong_semantic(candidate, tuning, strong)
 
 
 def _lift_semantic(ranked: list[Candidate], tuning: Tuning, strong: float) -> list[Candidate]:
