@@ -117,7 +117,7 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
 
 
-def measure(searcher, texts: list[str]) -> None:
+def measure(searcher, texts: list[str], repeat: int = 3) -> None:
     for text in texts[:10]:  # warm caches (analyzer, model session)
         searcher.search(text)
     pipeline = searcher.pipeline
@@ -135,12 +135,13 @@ def measure(searcher, texts: list[str]) -> None:
         times = []
         pipeline.finish = timed_finish  # the rerank stage: read the best papers, rerank
         stage.clear()
-        for text in texts:
-            started = time.perf_counter()
-            searcher.search(text, limit=20, mode=mode)
-            times.append(time.perf_counter() - started)
+        for _ in range(repeat):
+            for text in texts:
+                started = time.perf_counter()
+                searcher.search(text, limit=20, mode=mode)
+                times.append(time.perf_counter() - started)
         del pipeline.finish
-        print(f"  {mode:<8} {percentiles(times)}  ({len(texts)} queries, page of 20)")
+        print(f"  {mode:<8} {percentiles(times)}  ({len(texts)} queries × {repeat}, page of 20)")
         if mode == "hybrid":
             print(
                 f"  rerank stage (reading the best {pipeline.tuning.rerank_depth} papers, "

@@ -28,7 +28,11 @@ from paperfeed.storage import PaperNotFound
 from paperfeed.vector_files import BadVectorFile, export_vectors, import_vectors
 
 SNIPPET_CHARS = 320
-PINNED_WHY = {"id": "the paper you named", "author": "by the author you named"}
+PINNED_WHY = {
+    "id": "the paper you named",
+    "title": "the title you searched for",
+    "author": "by the author you named",
+}
 
 
 def _searcher(ctx: click.Context) -> Searcher:

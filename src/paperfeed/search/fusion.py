@@ -45,22 +45,10 @@ def fuse(
     tuning: Tuning,
     known: Mapping[str, Mapping[int, float]] | None = None,
 ) -> list[Candidate]:
-    """One candidate per paper found by any ranking, best first, with its rank and score in each.
-
-    `known` holds scores a ranking gives papers outside its own list (the real cosine of a
-    paper only the keyword side found): they count in the fusion and in Candidate.scores, with
-    no rank. A single non-empty ranking keeps its own scores (BM25, cosine); several are fused
-    by `tuning.fusion`:
-    - "tmm": sum of weight * (score - floor) / (best score - floor), the theoretical min-max
-      normalisation (Bruch et al. 2023), floors from `tuning.floors` (BM25 0, cosine -1); a
-      paper with no score from a ranking gets 0 there;
-    - "convex": the same with the list's own minimum as floor;
-    - "rrf": sum of weight / (k + rank).
-    Ties keep first-met order.
-    """
+    """One candidate per paper found by any ranking, best first, with its rank and score in
+    each (`known` scores too, with no rank) and its fused score (fused_scores)."""
     found: dict[int, Candidate] = {}
-    present = {name: ranking for name, ranking in rankings.items() if ranking}
-    for name, ranking in present.items():
+    for name, ranking in rankings.items():
         for rank, (pk, score) in enumerate(ranking, start=1):
             candidate = found.get(pk)
             if candidate is None:
@@ -73,32 +61,59 @@ def fuse(
             candidate = found.get(pk)
             if candidate is not None:
                 candidate.scores.setdefault(name, score)
+    fused = fused_scores(rankings, tuning, known)
+    for pk, candidate in found.items():
+        candidate.score = fused[pk]
+    return sorted(found.values(), key=lambda c: -c.score)
+
+
+def fused_scores(
+    rankings: Mapping[str, Ranking],
+    tuning: Tuning,
+    known: Mapping[str, Mapping[int, float]] | None = None,
+) -> dict[int, float]:
+    """The fused score of every paper any ranking found, in first-met order.
+
+    `known` holds scores a ranking gives papers outside its own list (the real cosine of a
+    paper only the keyword side found): they count as that ranking's score. A single non-empty
+    ranking keeps its own scores (BM25, cosine); several are fused by `tuning.fusion`:
+    - "tmm": sum of weight * (score - floor) / (best score - floor), the theoretical min-max
+      normalisation (Bruch et al. 2023), floors from `tuning.floors` (BM25 0, cosine -1); a
+      paper with no score from a ranking gets 0 there;
+    - "convex": the same with the lowest score as floor;
+    - "rrf": sum of weight / (k + rank).
+    A ranking of weight 0 informs (its ranks and scores are kept) but does not count.
+    """
+    present = {name: ranking for name, ranking in rankings.items() if ranking}
+    fused: dict[int, float] = {}
+    for ranking in present.values():
+        for pk, _ in ranking:
+            fused.setdefault(pk, 0.0)
     if len(present) == 1:
-        for candidate in found.values():
-            candidate.score = candidate.scores[next(iter(present))]
-    elif tuning.fusion in ("tmm", "convex"):
-        for name, ranking in present.items():
-            weight = tuning.weight(name)
-            if weight == 0:
-                continue
-            extra = (known or {}).get(name, {})
-            scored = [(pk, s) for pk, s in ranking]
-            scored += [
-                (pk, s) for pk, s in extra.items() if pk in found and name not in found[pk].ranks
-            ]
-            values = [s for _, s in scored]
-            high = max(values)
-            low = tuning.floors.get(name, 0.0) if tuning.fusion == "tmm" else min(values)
-            scale = weight / max(high - low, 1e-9)
-            seen: set[int] = set()
-            for pk, score in scored:
+        ((_, ranking),) = present.items()
+        seen: set[int] = set()
+        for pk, score in ranking:
+            if pk not in seen:
+                seen.add(pk)
+                fused[pk] = score
+        return fused
+    for name, ranking in present.items():
+        weight = tuning.weight(name)
+        if weight == 0:
+            continue
+        if tuning.fusion == "rrf":
+            seen = set()
+            for rank, (pk, _) in enumerate(ranking, start=1):
                 if pk not in seen:
                     seen.add(pk)
-                    found[pk].score += scale * (max(score, low) - low)
-    else:
-        for candidate in found.values():
-            candidate.score = sum(
-                tuning.weight(name) / (tuning.rrf_k + rank)
-                for name, rank in candidate.ranks.items()
-            )
-    return sorted(found.values(), key=lambda c: -c.score)
+                    fused[pk] += weight / (tuning.rrf_k + rank)
+            continue
+        own = dict(reversed(ranking))  # each paper's first (best) score
+        extra = (known or {}).get(name, {})
+        scored = own | {pk: s for pk, s in extra.items() if pk in fused and pk not in own}
+        high = max(scored.values())
+        low = tuning.floors.get(name, 0.0) if tuning.fusion == "tmm" else min(scored.values())
+        scale = weight / max(high - low, 1e-9)
+        for pk, score in scored.items():
+            fused[pk] += scale * (max(score, low) - low)
+    return fused

@@ -6,6 +6,7 @@ change to ranking shows in every one of them and in `bench/search_quality.py`.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -14,7 +15,7 @@ import numpy as np
 from paperfeed.embeddings import Embedder, strong_similarity
 from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.candidates import Candidate, Ranking
-from paperfeed.search.fusion import fuse
+from paperfeed.search.fusion import fuse, fused_scores
 from paperfeed.search.keyword import KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse_query, with_authors
 from paperfeed.search.refs import find_refs
@@ -104,7 +105,12 @@ class Pipeline:
         vectors = self.vectors
         allowed = self.keyword.matching_pks(parsed, filters, MAX_CONSTRAINED)
         query_vector = self.embedder.embed([parsed.semantic_text])[0]
-        rankings[VECTOR] = vectors.search(query_vector, depth, allowed=allowed)
+        tuning = self.tuning
+        feedback = mode == "hybrid" and tuning.feedback_papers > 0
+        # With feedback the first search only picks the feedback papers and the query's own
+        # best matches; the second one goes deep.
+        first = min(depth, tuning.first_depth) if feedback else depth
+        rankings[VECTOR] = vectors.search(query_vector, first, allowed=allowed)
         if mode == "vector":
             return rankings, {}
         return self._hybrid(
@@ -130,8 +136,8 @@ class Pipeline:
         known = {VECTOR: self._cosines(query, keyword, vector)}
         if tuning.feedback_papers <= 0 or self.vectors is None or not (keyword or vector):
             return rankings, known
-        first = fuse(rankings, tuning.first_pass(), known)[: tuning.feedback_papers]
-        best = self.vectors.vectors_for(c.pk for c in first)
+        first = fused_scores(rankings, tuning.first_pass(), known)
+        best = self.vectors.vectors_for(heapq.nlargest(tuning.feedback_papers, first, first.get))
         if not best:
             return rankings, known
         moved = query + tuning.feedback_weight * np.mean(np.stack(list(best.values())), axis=0)
@@ -148,12 +154,7 @@ class Pipeline:
         if self.vectors is None:
             return {}
         reached = {pk for pk, _ in vector}
-        found = self.vectors.vectors_for(pk for pk, _ in keyword if pk not in reached)
-        if not found:
-            return {}
-        pks = list(found)
-        cosines = np.stack([found[pk] for pk in pks]) @ np.asarray(query, dtype=np.float32)
-        return dict(zip(pks, (float(c) for c in cosines), strict=True))
+        return self.vectors.cosines(query, [pk for pk, _ in keyword if pk not in reached])
 
     def _nearest(
         self, vector: np.ndarray, limit: int, filters: SearchFilters, exclude: int

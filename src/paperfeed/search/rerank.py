@@ -1,18 +1,24 @@
 """The rerank stage: reorder the best fused candidates, whose papers have been read (pure).
 
-Papers an id, URL or DOI in the query names come first, then the papers of an author the query
-names in full; the rest keep the fused order, except that a clear semantic find (among the
-vector side's best few, with a strong cosine to the query) is lifted into the first page: fusion
-must not bury a paper only the vector side found.
+Papers an id, URL or DOI in the query names come first, then a paper whose title is the query
+(a pasted title), then the papers of an author the query names in full; the rest keep the fused
+order, except that a clear semantic find (among the vector side's best few, with a strong cosine
+to the query) is lifted into the first page: fusion must not bury a paper only the vector side
+found.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 from paperfeed.search.candidates import Candidate
 from paperfeed.search.query import ParsedQuery
 from paperfeed.search.tuning import AUTHOR, REF, Tuning
 
-PINS = ((REF, "id"), (AUTHOR, "author"))  # strongest first
+PINS = ((REF, "id"), (AUTHOR, "author"))  # rankings whose papers are put first
+ORDER = {"id": 0, "title": 1, "author": 2}  # what is put first, strongest first
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def rerank(
@@ -20,13 +26,24 @@ def rerank(
 ) -> list[Candidate]:
     """`candidates` (papers read) in their final order; `strong` is the model's cosine of a
     clear semantic match (None: no semantic lift)."""
+    title = title_key(parsed.text) if len(parsed.words) >= 2 else ""
     for candidate in candidates:
         candidate.pinned = next((why for name, why in PINS if name in candidate.ranks), None)
-    order = {why: place for place, (_, why) in enumerate(PINS)}
-    ranked = sorted(candidates, key=lambda c: (order.get(c.pinned or "", len(PINS)), -c.score))
+        paper = candidate.paper
+        if title and candidate.pinned != "id" and paper and title_key(paper.title) == title:
+            candidate.pinned = "title"
+    last = len(ORDER)
+    ranked = sorted(candidates, key=lambda c: (ORDER.get(c.pinned or "", last), -c.score))
     if strong is not None:
         ranked = _lift_semantic(ranked, tuning, strong)
     return monotone(ranked)
+
+
+def title_key(text: str) -> str:
+    """A title as compared with a query: case, accents, punctuation and LaTeX markup aside."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(_NOT_WORD.split(folded)).strip()
 
 
 def is_strong_semantic(candidate: Candidate, tuning: Tuning, strong: float | None) -> bool:

@@ -61,6 +61,15 @@ class SharedVectorIndex:
             for pk, blob in self.store.vectors_of(self.model, wanted).items()
         }
 
+    def cosines(self, query: np.ndarray, pks: Iterable[int]) -> dict[int, float]:
+        """The cosine of `query` and each of `pks` that has a vector (one query for them all)."""
+        found = self.vectors_for(pks)
+        if not found:
+            return {}
+        wanted = list(found)
+        scores = np.stack([found[pk] for pk in wanted]) @ np.asarray(query, dtype=np.float32)
+        return dict(zip(wanted, scores.tolist(), strict=True))
+
     def search(
         self,
         query: np.ndarray,

@@ -43,10 +43,11 @@ class Tuning:
     # pass fuses with first_weights. 0 papers turns it off.
     feedback_papers: int = 3
     feedback_weight: float = 0.5
+    first_depth: int = 50  # how deep the first vector search goes (only its best few matter)
     first_weights: Mapping[str, float] = field(
         default_factory=lambda: _weights(keyword=0.25, vector=0.75, query=0.0)
     )
-    rerank_depth: int = 50  # fused papers the rerank stage reads (with their text)
+    rerank_depth: int = 30  # fused papers the rerank stage reads (with their text)
     # Semantic finds survive fusion: a paper among the vector side's best `semantic_ranks`
     # whose cosine to the query reaches the model's strong similarity (embeddings.py) is
     # placed no lower than `semantic_place`, whatever the keyword side thought of it.

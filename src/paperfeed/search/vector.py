@@ -142,6 +142,16 @@ class VectorIndex:
         matrix = self._matrix
         return {pk: matrix[rows[pk]] for pk in pks if pk in rows}
 
+    def cosines(self, query: np.ndarray, pks: Iterable[int]) -> dict[int, float]:
+        """The cosine of `query` and each of `pks` that has a vector, in one matrix product."""
+        known = self._rows
+        wanted = [pk for pk in pks if pk in known]
+        if not wanted:
+            return {}
+        rows = np.fromiter((known[pk] for pk in wanted), dtype=np.int64, count=len(wanted))
+        scores = self._matrix[rows] @ np.asarray(query, dtype=np.float32).reshape(-1)
+        return dict(zip(wanted, scores.tolist(), strict=True))
+
     def search(
         self,
         query: np.ndarray,
@@ -156,11 +166,13 @@ class VectorIndex:
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         allowed_set = None if allowed is None else set(allowed)
         if self.uses_graph and (allowed_set is None or len(allowed_set) >= _EXACT_SHARE * size):
-            share = 1.0 if allowed_set is None else len(allowed_set) / size
             want = limit + (exclude is not None)
+            # Ask the graph for more when a filter will throw some of its answers away.
+            if allowed_set is not None:
+                want = int(want / (len(allowed_set) / size) * 1.5) + 10
             found = [
                 (pk, score)
-                for pk, score in self._graph.search(query, int(want / share * 1.5) + 10)
+                for pk, score in self._graph.search(query, want)
                 if pk != exclude and (allowed_set is None or pk in allowed_set)
             ]
             if len(found) >= limit or allowed_set is None:
