@@ -41,8 +41,10 @@ def rerank(
 
 def title_key(text: str) -> str:
     """A title as compared with a query: case, accents, punctuation and LaTeX markup aside."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(_NOT_WORD.split(folded)).strip()
 
 
