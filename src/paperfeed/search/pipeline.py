@@ -32,6 +32,12 @@ MAX_CONSTRAINED = 50_000  # papers a phrase or filter may keep for the vector ra
 ReadPapers = Callable[[Iterable[int]], Mapping[int, Paper]]
 
 
+def _unreached(pks: list[int], cosines: np.ndarray, vector: Ranking) -> dict[int, float]:
+    """The cosines of those of `pks` that the vector ranking did not reach."""
+    reached = {pk for pk, _ in vector}
+    return {pk: c for pk, c in zip(pks, cosines.tolist(), strict=True) if pk not in reached}
+
+
 class Pipeline:
     """Rank papers for a query over one store, its keyword index and (optionally) vectors."""
 
@@ -133,8 +139,12 @@ class Pipeline:
         feedback (tuning.feedback_papers), the vector side searched again with the query's
         vector moved towards the first pass's best papers (Rocchio)."""
         rankings = {KEYWORD: keyword, VECTOR: vector}
-        known = {VECTOR: self._cosines(query, keyword, vector)}
-        if tuning.feedback_papers <= 0 or self.vectors is None or not (keyword or vector):
+        if self.vectors is None:
+            return rankings, {}
+        # The keyword side's vectors are gathered once, for both passes.
+        pks, matrix = self.vectors.matrix_for(pk for pk, _ in keyword)
+        known = {VECTOR: _unreached(pks, matrix @ query, vector)}
+        if tuning.feedback_papers <= 0 or not (keyword or vector):
             return rankings, known
         first = fused_scores(rankings, tuning.first_pass(), known)
         best = self.vectors.vectors_for(heapq.nlargest(tuning.feedback_papers, first, first.get))
@@ -145,16 +155,9 @@ class Pipeline:
         rankings[QUERY] = rankings[VECTOR]
         rankings[VECTOR] = moved_vector = search(moved)
         return rankings, {
-            VECTOR: self._cosines(moved, keyword, moved_vector),
+            VECTOR: _unreached(pks, matrix @ moved, moved_vector),
             QUERY: known[VECTOR],
         }
-
-    def _cosines(self, query: np.ndarray, keyword: Ranking, vector: Ranking) -> dict[int, float]:
-        """The cosine of `query` and each paper of `keyword` that `vector` does not hold."""
-        if self.vectors is None:
-            return {}
-        reached = {pk for pk, _ in vector}
-        return self.vectors.cosines(query, [pk for pk, _ in keyword if pk not in reached])
 
     def _nearest(
         self, vector: np.ndarray, limit: int, filters: SearchFilters, exclude: int
@@ -197,7 +200,8 @@ class Pipeline:
             keyword = self.keyword.search(query, depth, filters) if not query.is_empty else []
             known: dict[str, dict[int, float]] = {}
             if i in query_rows:
-                known = {VECTOR: self._cosines(matrix[query_rows[i]], keyword, vector)}
+                pks, found = self.vectors.matrix_for(pk for pk, _ in keyword)
+                known = {VECTOR: _unreached(pks, found @ matrix[query_rows[i]], vector)}
             fused = fuse({KEYWORD: keyword, VECTOR: vector}, tuning, known)
             out.append(self.finish(fused, query, read))
         return out

@@ -61,14 +61,14 @@ class SharedVectorIndex:
             for pk, blob in self.store.vectors_of(self.model, wanted).items()
         }
 
-    def cosines(self, query: np.ndarray, pks: Iterable[int]) -> dict[int, float]:
-        """The cosine of `query` and each of `pks` that has a vector (one query for them all)."""
+    def matrix_for(self, pks: Iterable[int]) -> tuple[list[int], np.ndarray]:
+        """The pks among `pks` that have a vector, and their vectors as the rows of a matrix
+        (one database query for them all)."""
         found = self.vectors_for(pks)
-        if not found:
-            return {}
         wanted = list(found)
-        scores = np.stack([found[pk] for pk in wanted]) @ np.asarray(query, dtype=np.float32)
-        return dict(zip(wanted, scores.tolist(), strict=True))
+        if not wanted:
+            return [], np.zeros((0, self.dimensions), dtype=np.float32)
+        return wanted, np.stack([found[pk] for pk in wanted])
 
     def search(
         self,

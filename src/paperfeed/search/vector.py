@@ -142,15 +142,12 @@ class VectorIndex:
         matrix = self._matrix
         return {pk: matrix[rows[pk]] for pk in pks if pk in rows}
 
-    def cosines(self, query: np.ndarray, pks: Iterable[int]) -> dict[int, float]:
-        """The cosine of `query` and each of `pks` that has a vector, in one matrix product."""
+    def matrix_for(self, pks: Iterable[int]) -> tuple[list[int], np.ndarray]:
+        """The pks among `pks` that have a vector, and their vectors as the rows of a matrix."""
         known = self._rows
         wanted = [pk for pk in pks if pk in known]
-        if not wanted:
-            return {}
         rows = np.fromiter((known[pk] for pk in wanted), dtype=np.int64, count=len(wanted))
-        scores = self._matrix[rows] @ np.asarray(query, dtype=np.float32).reshape(-1)
-        return dict(zip(wanted, scores.tolist(), strict=True))
+        return wanted, self._matrix[rows]
 
     def search(
         self,
