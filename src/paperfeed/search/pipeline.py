@@ -147,7 +147,8 @@ class Pipeline:
         if tuning.feedback_papers <= 0 or not (keyword or vector):
             return rankings, known
         first = fused_scores(rankings, tuning.first_pass(), known)
-        best = self.vectors.vectors_for(heapq.nlargest(tuning.feedback_papers, first, first.get))
+        top = heapq.nlargest(tuning.feedback_papers, first, key=lambda pk: first[pk])
+        best = self.vectors.vectors_for(top)
         if not best:
             return rankings, known
         moved = query + tuning.feedback_weight * np.mean(np.stack(list(best.values())), axis=0)
@@ -199,9 +200,9 @@ class Pipeline:
         for i, (query, vector) in enumerate(zip(parsed, vectors, strict=True)):
             keyword = self.keyword.search(query, depth, filters) if not query.is_empty else []
             known: dict[str, dict[int, float]] = {}
-            if i in query_rows:
-                pks, found = self.vectors.matrix_for(pk for pk, _ in keyword)
-                known = {VECTOR: _unreached(pks, found @ matrix[query_rows[i]], vector)}
+            if i in query_rows and self.vectors is not None:
+                pks, rows = self.vectors.matrix_for(pk for pk, _ in keyword)
+                known = {VECTOR: _unreached(pks, rows @ matrix[query_rows[i]], vector)}
             fused = fuse({KEYWORD: keyword, VECTOR: vector}, tuning, known)
             out.append(self.finish(fused, query, read))
         return out
