@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from paperfeed.config import Settings
 from paperfeed.listings import BadPeriod
@@ -24,6 +25,7 @@ from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, StoreBusy, SubscriberNotFound, open_store
 from paperfeed.web.api_schema import api_schema
+from paperfeed.web.caching import HttpCaching
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
 from paperfeed.web.hosts import UNKNOWN_HOST, BadHost, allowed_hosts, host_allowed
@@ -115,6 +117,8 @@ def create_app(
         response: Response = await call_next(request)
         return response
 
+    app.add_middleware(HttpCaching)  # ETag and 304 on the plain body, then compression
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(HeadAsGet)
     # Outermost: every answer carries the headers, refusals and errors included.
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
