@@ -118,7 +118,9 @@ def create_app(
         return response
 
     app.add_middleware(HttpCaching)  # ETag and 304 on the plain body, then compression
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
+    # Level 1: a 237 KB day of JSON becomes 94 KB in 2.6 ms; level 6 makes it 78 KB in 10 ms,
+    # paid on every request while bodies are not cached.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)
     app.add_middleware(HeadAsGet)
     # Outermost: every answer carries the headers, refusals and errors included.
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
