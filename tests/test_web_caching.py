@@ -88,3 +88,34 @@ def test_gzip_and_plain_bodies_are_the_same(web_client, path):
 def test_static_assets_keep_their_own_validators(web_client):
     asset = web_client.get("/static/style.css")
     assert asset.status_code == 200 and "etag" in asset.headers and "last-modified" in asset.headers
+
+
+def test_pages_load_assets_by_content_hashed_paths_kept_for_a_year(web_client):
+    import re
+
+    page = web_client.get("/").text
+    links = re.findall(r'(?:href|src)="(/static/[0-9a-f]{12}/[^"]+)"', page)
+    assert any(link.endswith("/style.css") for link in links)
+    assert any(link.endswith("/vote.js") for link in links)
+    for link in links:
+        asset = web_client.get(link)
+        assert asset.status_code == 200, link
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # The plain path still answers, revalidated as before.
+    plain = web_client.get("/static/style.css")
+    assert "immutable" not in plain.headers.get("cache-control", "")
+    style = next(link for link in links if link.endswith("/style.css"))
+    assert plain.content == web_client.get(style).content
+
+
+def test_any_change_to_an_asset_changes_the_version(tmp_path):
+    from paperfeed.web.assets import static_url, static_version
+
+    (tmp_path / "a.css").write_text("body { color: red }")
+    (tmp_path / "fonts").mkdir()
+    (tmp_path / "fonts" / "f.woff2").write_bytes(b"\0font")
+    first = static_version(tmp_path)
+    assert static_url(tmp_path, "a.css") == f"/static/{first}/a.css"
+    static_version.cache_clear()
+    (tmp_path / "fonts" / "f.woff2").write_bytes(b"\0font2")
+    assert static_version(tmp_path) != first

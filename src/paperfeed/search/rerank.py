@@ -30,7 +30,15 @@ def rerank(
     for candidate in candidates:
         candidate.pinned = next((why for name, why in PINS if name in candidate.ranks), None)
         paper = candidate.paper
-        if title and candidate.pinned != "id" and paper and title_key(paper.title) == title:
+        if (
+            title
+            and candidate.pinned != "id"
+            and paper is not None
+            # Normalising drops punctuation and markup, never most of a title: a far longer
+            # title cannot be the query (and is not worth normalising).
+            and len(paper.title) <= 3 * len(parsed.text) + 20
+            and title_key(paper.title) == title
+        ):
             candidate.pinned = "title"
     last = len(ORDER)
     ranked = sorted(candidates, key=lambda c: (ORDER.get(c.pinned or "", last), -c.score))

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -25,6 +24,7 @@ from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import PaperNotFound, Store, StoreBusy, SubscriberNotFound, open_store
 from paperfeed.web.api_schema import api_schema
+from paperfeed.web.assets import mount_static
 from paperfeed.web.caching import HttpCaching
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
@@ -91,7 +91,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.openapi = lambda: api_schema(app)  # type: ignore[method-assign]
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    mount_static(app, STATIC)
     app.include_router(people.router)
     app.include_router(votes.router)
     app.include_router(api.router)

@@ -17,6 +17,7 @@ from paperfeed.config import Settings
 from paperfeed.ids import paper_path
 from paperfeed.latex import math_spans
 from paperfeed.models import MAX_ABSTRACT_CHARS, clip
+from paperfeed.web.assets import static_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -120,5 +121,6 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals.update(
         site_name=settings.site_name,
         katex=(STATIC / "vendor" / "katex" / "katex.min.js").exists(),
+        static=lambda name: static_url(STATIC, name),
     )
     return templates
