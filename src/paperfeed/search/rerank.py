@@ -79,7 +79,8 @@ def _lift_semantic(ranked: list[Candidate], tuning: Tuning, strong: float) -> li
     late = [c for c in ranked[place:] if c.pinned is None and is_strong_semantic(c, tuning, strong)]
     if not late:
         return ranked
-    rest = [c for c in ranked if all(c is not m for m in late)]
+    lifted = {id(c) for c in late}
+    rest = [c for c in ranked if id(c) not in lifted]
     late.sort(key=lambda c: c.query_rank or 0)
     # Each takes the last place of the first page, in the vector side's order.
     cut = max(0, min(place, len(rest)) - len(late))

@@ -72,12 +72,25 @@ class Searcher:
         tuning: Tuning = DEFAULT,
         unavailable: str | None = None,
     ) -> None:
-        self.store = store
-        self.keyword = keyword
-        self.vectors = vectors if embedder is not None else None
-        self.embedder = embedder
-        self.pipeline = Pipeline(store, keyword, self.vectors, embedder, tuning)
+        self.pipeline = Pipeline(store, keyword, vectors, embedder, tuning)
         self._unavailable = unavailable or "semantic search is not set up"
+
+    # The indexes and the model are the pipeline's; these name them for update.py and the CLI.
+    @property
+    def store(self) -> Store:
+        return self.pipeline.store
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        return self.pipeline.keyword
+
+    @property
+    def vectors(self) -> VectorIndex | SharedVectorIndex | None:
+        return self.pipeline.vectors
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self.pipeline.embedder
 
     @property
     def tuning(self) -> Tuning:

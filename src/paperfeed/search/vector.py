@@ -137,10 +137,9 @@ class VectorIndex:
         return None if row is None else self._matrix[row].copy()
 
     def vectors_for(self, pks: Iterable[int]) -> dict[int, np.ndarray]:
-        """The vectors of those of `pks` that have one (views of the matrix: do not change)."""
-        rows = self._rows
-        matrix = self._matrix
-        return {pk: matrix[rows[pk]] for pk in pks if pk in rows}
+        """The vectors of those of `pks` that have one."""
+        found, rows = self.matrix_for(pks)
+        return dict(zip(found, rows, strict=True))
 
     def matrix_for(self, pks: Iterable[int]) -> tuple[list[int], np.ndarray]:
         """The pks among `pks` that have a vector, and their vectors as the rows of a matrix."""
