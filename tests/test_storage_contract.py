@@ -253,3 +253,53 @@ def test_a_spent_token_reads_as_spent_in_every_process(store, database_url):
         assert not other.spend_token("session:abc", datetime(2026, 12, 2, tzinfo=UTC))
     finally:
         other.close()
+
+
+def test_the_list_version_moves_with_every_write_a_list_shows_in_every_process(
+    store, database_url
+):
+    from paperfeed.models import Featured
+
+    other = open_store(database_url, migrate=False)
+    try:
+        seen = [other.list_version()]
+
+        def moved() -> bool:
+            seen.append(other.list_version())
+            return seen[-1] > seen[-2]
+
+        store.upsert_papers([make_paper("2606.00001"), make_paper("2606.00002")])
+        assert moved()  # new papers
+        store.upsert_papers([make_paper("2606.00001", title="A better title")])
+        assert moved()  # a changed paper
+        store.upsert_featured([Featured("2606.00002", NOW.date(), "hf-daily", 9)])
+        assert moved()  # a featured day, with its upvotes
+        reader = store.create_subscriber("reader@example.org", _preferences(), NOW)
+        assert not moved()  # people are not in lists
+        pk = store.pks_for_ids(["2606.00001"])["2606.00001"]
+        store.set_vote(reader.id, pk, True, NOW)
+        assert moved()  # an upvote
+        store.set_vote(reader.id, pk, False, NOW)
+        assert moved()  # and taking it back
+        store.set_trend_half_life(store.trend_half_life() * 2)
+        assert moved()  # a new trending order
+    finally:
+        other.close()
+
+
+def test_a_list_change_counts_only_once_it_is_committed(store, database_url):
+    other = open_store(database_url, migrate=False)
+    try:
+        before = other.list_version()
+        read_inside: list[int] = []
+        with store.transaction():
+            store.upsert_papers([make_paper(f"2606.{n:05d}") for n in range(1, 40)])
+            # Another process reading now sees neither the papers nor a new version (SQLite
+            # readers see the last commit; PostgreSQL counts at commit).
+            reader = threading.Thread(target=lambda: read_inside.append(other.list_version()))
+            reader.start()
+            reader.join()
+        assert read_inside == [before]
+        assert other.list_version() > before
+    finally:
+        other.close()

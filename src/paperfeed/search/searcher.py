@@ -74,6 +74,9 @@ class Searcher:
     ) -> None:
         self.pipeline = Pipeline(store, keyword, vectors, embedder, tuning)
         self._unavailable = unavailable or "semantic search is not set up"
+        # Moves whenever a refresh changes the indexes: answers built from search (results,
+        # a paper's similar papers) are good while it stands still.
+        self.generation = 0
 
     # The indexes and the model are the pipeline's; these name them for update.py and the CLI.
     @property
@@ -105,6 +108,8 @@ class Searcher:
         returns (papers indexed, vectors loaded)."""
         papers = self.keyword.rebuild(self.store) if rebuild else self.keyword.sync(self.store)
         vectors = self.vectors.sync(self.store) if self.vectors is not None else 0
+        if papers or vectors or rebuild:
+            self.generation += 1
         return papers, vectors
 
     @property

@@ -213,6 +213,12 @@ class Listings(Protocol):
 
     def latest_day(self) -> date | None: ...
 
+    def list_version(self) -> int:
+        """A number that grows with every committed write a list could show (papers, their
+        upvotes and trending ranks, featured days), whichever process made it: what is built
+        from lists stays good while it stands still. Read it before what it guards."""
+        ...
+
     def newest_papers(self, before: tuple[date, int] | None, limit: int) -> list[ListedPaper]:
         """Newest day first, after the (day, pk) cursor when given."""
         ...

@@ -34,6 +34,7 @@ from paperfeed.web.api_schema import (
     Week,
 )
 from paperfeed.web.app import state_of
+from paperfeed.web.caching import TRENDING_KEEP_S, share_header
 from paperfeed.web.hf_format import daily_item, paper_object, search_item
 from paperfeed.web.params import BadRequest, choice_param, int_param
 
@@ -42,6 +43,10 @@ router = APIRouter(prefix="/api", tags=["papers"])
 MAX_QUERY_CHARS = 250  # as Hugging Face caps `q`
 _SUBMITTER_SCAN = 1000
 _MAX_KEY = 2**63 - 1
+# Every answer here is the same for every reader: kept until the lists or the indexes change,
+# trending for at most a minute (it moves with the clock too).
+PUBLIC = share_header("public")
+TRENDING = share_header("public", TRENDING_KEEP_S)
 
 
 @router.get(
@@ -56,13 +61,14 @@ def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> 
     state = state_of(request)
     size = int_param("limit", limit, 50, 1, 120)
     if not q.strip():
-        return JSONResponse([])
+        return JSONResponse([], headers=PUBLIC)
     results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size)
     listed = state.store.listed_by_pk(
         list(state.store.pks_for_ids(h.paper.id for h in results.hits).values())
     )
     by_id = {item.paper.id: item for item in listed.values()}
-    return JSONResponse([search_item(hit, by_id.get(hit.paper.id)) for hit in results.hits])
+    items = [search_item(hit, by_id.get(hit.paper.id)) for hit in results.hits]
+    return JSONResponse(items, headers=PUBLIC)
 
 
 @router.get(
@@ -114,12 +120,15 @@ def daily_papers(
     else:
         latest = latest_listing(state.store, "date", window_page, window_size, "date")
         if latest is None:
-            return JSONResponse([])
+            return JSONResponse([], headers=PUBLIC)
         listing = latest
     items = listing.items
     if submitter:
         items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
-    return JSONResponse([daily_item(item, listing.trends.get(item.pk)) for item in items])
+    headers = TRENDING if order == "trending" else PUBLIC
+    return JSONResponse(
+        [daily_item(item, listing.trends.get(item.pk)) for item in items], headers=headers
+    )
 
 
 def _encode_cursor(day: date, pk: int) -> str:
@@ -152,7 +161,7 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
     size = int_param("limit", limit, 50, 1, 100)
     before = _decode_cursor(cursor) if cursor else None
     items = state.store.newest_papers(before, size)
-    headers: dict[str, str] = {}
+    headers = dict(PUBLIC)
     if len(items) == size and items[-1].day is not None:
         next_cursor = _encode_cursor(items[-1].day, items[-1].pk)
         # From the configured address, never the request's Host header (a client could
@@ -179,4 +188,4 @@ def paper(request: Request, paper_id: PaperId) -> JSONResponse:
     pk = state.store.pks_for_ids([found.id])[found.id]
     listed = state.store.listed_by_pk([pk]).get(pk)
     data: dict[str, Any] = paper_object(found, listed.upvotes if listed else 0, listed)
-    return JSONResponse(data)
+    return JSONResponse(data, headers=PUBLIC)

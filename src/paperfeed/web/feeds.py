@@ -13,6 +13,7 @@ from paperfeed.ids import paper_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.models import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, Paper, clip
 from paperfeed.web.app import state_of
+from paperfeed.web.caching import TRENDING_KEEP_S, share_header
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 
@@ -70,12 +71,20 @@ def atom_feed(
 
 
 def _respond(
-    request: Request, title: str, page_path: str, papers: list[tuple[Paper, date | None]]
+    request: Request,
+    title: str,
+    page_path: str,
+    papers: list[tuple[Paper, date | None]],
+    keep_s: float | None = None,
 ) -> Response:
+    """The feed; the same for every reader, so kept until the lists or the indexes change (for
+    at most `keep_s` when given)."""
     base = state_of(request).settings.base_url.rstrip("/")
     self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Response(
-        atom_feed(title, self_url, base + page_path, base, papers), media_type=MEDIA_TYPE
+        atom_feed(title, self_url, base + page_path, base, papers),
+        media_type=MEDIA_TYPE,
+        headers=share_header("public", keep_s),
     )
 
 
@@ -86,9 +95,8 @@ def trending(request: Request) -> Response:
         state.store, datetime.now(UTC), 0, FEED_SIZE, state.settings.trending_window_days
     )
     papers = [(i.paper, i.day) for i in listing.items]
-    return _respond(
-        request, f"{state.settings.site_name}: trending papers", "/papers/trending", papers
-    )
+    title = f"{state.settings.site_name}: trending papers"
+    return _respond(request, title, "/papers/trending", papers, TRENDING_KEEP_S)
 
 
 @router.get("/latest")

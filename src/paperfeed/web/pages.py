@@ -24,6 +24,7 @@ from paperfeed.search.resolve import paper_named_by
 from paperfeed.search.searcher import MODES, SORTS
 from paperfeed.storage import PaperNotFound
 from paperfeed.web.app import AppState, state_of
+from paperfeed.web.caching import TRENDING_KEEP_S, rendered_for_anyone, share_header
 from paperfeed.web.markdown import paper_markdown
 from paperfeed.web.params import categories_param, choice_param, day_param, int_param
 from paperfeed.web.security import current_subscriber
@@ -50,10 +51,15 @@ class SearchForm:
     page: int
 
 
-def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
+def _render(
+    request: Request, template: str, keep_s: float | None = None, **context: Any
+) -> HTMLResponse:
+    """The page; rendered for anyone not signed in, it is kept (for at most `keep_s` when
+    given) until the lists or the search indexes change (web/caching.py)."""
     state = state_of(request)
     context["voted_ids"] = _voted_ids(request, state, context)
-    return state.templates.TemplateResponse(request, template, context)
+    headers = share_header("anonymous", keep_s) if rendered_for_anyone(request.scope) else None
+    return state.templates.TemplateResponse(request, template, context, headers=headers)
 
 
 def _voted_ids(request: Request, state: AppState, context: dict[str, Any]) -> set[str]:
@@ -74,8 +80,10 @@ def _voted_ids(request: Request, state: AppState, context: dict[str, Any]) -> se
     return state.store.voted(account.id, ids) if ids else set()
 
 
-def _list_page(request: Request, listing: Listing | None, active: str) -> HTMLResponse:
-    return _render(request, "list.html", listing=listing, active=active)
+def _list_page(
+    request: Request, listing: Listing | None, active: str, keep_s: float | None = None
+) -> HTMLResponse:
+    return _render(request, "list.html", keep_s, listing=listing, active=active)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -94,7 +102,7 @@ def trending(request: Request, p: str | None = None) -> HTMLResponse:
     listing = trending_listing(
         state.store, datetime.now(UTC), page, LIST_PAGE, state.settings.trending_window_days
     )
-    return _list_page(request, listing, "trending")
+    return _list_page(request, listing, "trending", TRENDING_KEEP_S)
 
 
 def _period_page(

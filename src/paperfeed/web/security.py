@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import Request, Response
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.config import Settings
 from paperfeed.models import Subscriber
 from paperfeed.people.tokens import BadToken, derive_key, sign_token, token_id, verify_token
 from paperfeed.storage import Store, SubscriberNotFound
+from paperfeed.web.caching import MARKER, rendered_for_anyone
 
 SESSION_COOKIE = "pf_session"
 CSRF_COOKIE = "pf_csrf"
@@ -108,7 +112,10 @@ def _csrf_value(settings: Settings, cookie: str) -> str:
 
 def csrf_token(request: Request, settings: Settings) -> str:
     """The value for a form's hidden CSRF field; the cookie it belongs to is set on the
-    response by `remember_csrf_cookie` when the browser has none yet."""
+    response (CsrfCookie) when the browser has none yet. A page rendered for anyone, to be
+    kept, gets the marker each reader's token replaces (web/caching.py)."""
+    if rendered_for_anyone(request.scope):
+        return MARKER
     cookie = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
     if not cookie:
         cookie = secrets.token_urlsafe(24)
@@ -116,12 +123,53 @@ def csrf_token(request: Request, settings: Settings) -> str:
     return _csrf_value(settings, cookie)
 
 
-def remember_csrf_cookie(request: Request, response: Response, settings: Settings) -> None:
-    cookie = getattr(request.state, "new_csrf", None)
-    if cookie:
-        response.set_cookie(
-            CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(settings), path="/"
-        )
+def _csrf_cookie_header(settings: Settings, cookie: str) -> tuple[bytes, bytes]:
+    response = Response()
+    response.set_cookie(
+        CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(settings), path="/"
+    )
+    return response.raw_headers[-1]
+
+
+def reader_token(settings: Settings) -> Callable[[Scope], tuple[str, list[tuple[bytes, bytes]]]]:
+    """For kept pages: the reader's CSRF token (from their cookie, or a new cookie, set)."""
+
+    def fill(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]]:
+        raw = b""
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie":
+                raw = value
+                break
+        cookie = cookie_parser(raw.decode("latin-1")).get(CSRF_COOKIE) if raw else None
+        if cookie:
+            return _csrf_value(settings, cookie), []
+        cookie = secrets.token_urlsafe(24)
+        return _csrf_value(settings, cookie), [_csrf_cookie_header(settings, cookie)]
+
+    return fill
+
+
+class CsrfCookie:
+    """ASGI middleware: sets the CSRF cookie that csrf_token made for a first visit."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def with_cookie(message: Message) -> None:
+            cookie = state.get("new_csrf")
+            if message["type"] == "http.response.start" and cookie:
+                headers = [*message.get("headers", []), _csrf_cookie_header(self.settings, cookie)]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
 
 
 def check_csrf(request: Request, settings: Settings, submitted: str | None) -> None:

@@ -63,6 +63,11 @@ class ListingQueries(Database):
     def latest_day(self) -> date | None:
         return self._day("SELECT max(p.day) AS day FROM papers p WHERE p.day IS NOT NULL")
 
+    def list_version(self) -> int:
+        with self._conn() as conn:
+            row = conn.execute("SELECT version FROM list_version WHERE id = 1").fetchone()
+        return int(row["version"]) if row else 0
+
     def _day(self, sql: str, *params: Any) -> date | None:
         with self._conn() as conn:
             value: date | None = conn.execute(sql, params).fetchone()["day"]

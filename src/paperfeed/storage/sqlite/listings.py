@@ -79,6 +79,10 @@ class ListingQueries(Database):
     def latest_day(self) -> date | None:
         return self._day(f"SELECT max({DAY_SQL}) FROM papers p WHERE {DAY_SQL} IS NOT NULL")
 
+    def list_version(self) -> int:
+        row = self.conn.execute("SELECT version FROM list_version WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
     def _day(self, sql: str, *params: Any) -> date | None:
         value = self.conn.execute(sql, [p.isoformat() for p in params]).fetchone()[0]
         return parse_date(value)
