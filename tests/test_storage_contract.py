@@ -255,9 +255,7 @@ def test_a_spent_token_reads_as_spent_in_every_process(store, database_url):
         other.close()
 
 
-def test_the_list_version_moves_with_every_write_a_list_shows_in_every_process(
-    store, database_url
-):
+def test_the_list_version_moves_with_every_write_a_list_shows_in_every_process(store, database_url):
     from paperfeed.models import Featured
 
     other = open_store(database_url, migrate=False)
