@@ -54,8 +54,10 @@ SHARED_SCOPE_KEY = "paperfeed.shared"  # in the scope of a request rendered for 
 MARKER = "pf-reader-token-" + secrets.token_hex(24)
 DEFAULT_KEEP_S = 600.0  # the longest anything is kept without its versions moving
 TRENDING_KEEP_S = 60.0  # trending moves with the clock as well as with votes
-MAX_ENTRIES = 512
+MAX_ENTRIES = 512  # lists, pages and feeds
 MAX_BYTES = 96 * 1024 * 1024
+MAX_SEARCH_ENTRIES = 256  # search answers, on a shelf of their own
+MAX_SEARCH_BYTES = 32 * 1024 * 1024
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 # (versions of what answers are built from) for a request's app; None: keep nothing.
@@ -89,10 +91,12 @@ def matches(if_none_match: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
 
 
-def share_header(kind: str, max_age_s: float | None = None) -> dict[str, str]:
-    """The header a handler sets to have its answer kept: kind "public" or "anonymous"."""
+def share_header(kind: str, max_age_s: float | None = None, search: bool = False) -> dict[str, str]:
+    """The header a handler sets to have its answer kept: kind "public" or "anonymous";
+    `search`: kept among search answers, which have room of their own (distinct queries
+    never push the lists out)."""
     value = kind if max_age_s is None else f"{kind}; max-age={max_age_s:g}"
-    return {SHARE_HEADER.decode(): value}
+    return {SHARE_HEADER.decode(): value + ("; search" if search else "")}
 
 
 def rendered_for_anyone(scope: Scope) -> bool:
@@ -117,6 +121,7 @@ class Answer:
     versions: tuple[int, ...] | None = None
     expires: float = 0.0
     kind: str = ""
+    search: bool = False
 
     @property
     def size(self) -> int:
@@ -130,14 +135,41 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-def _parse_share(value: bytes) -> tuple[str, float]:
-    kind, _, rest = value.decode("latin-1").partition(";")
+def _parse_share(value: bytes) -> tuple[str, float, bool]:
+    """(kind, seconds it may be kept, whether it is a search answer)."""
+    kind, *options = (part.strip() for part in value.decode("latin-1").split(";"))
     keep = DEFAULT_KEEP_S
-    rest = rest.strip()
-    if rest.startswith("max-age="):
-        with contextlib.suppress(ValueError):
-            keep = min(DEFAULT_KEEP_S, float(rest.removeprefix("max-age=")))
-    return kind.strip(), keep
+    for option in options:
+        if option.startswith("max-age="):
+            with contextlib.suppress(ValueError):
+                keep = min(DEFAULT_KEEP_S, float(option.removeprefix("max-age=")))
+    return kind, keep, "search" in options
+
+
+class Shelf:
+    """Kept answers by (path, query), least recently used out first past either limit."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.answers: OrderedDict[tuple[str, bytes], Answer] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple[str, bytes]) -> Answer | None:
+        answer = self.answers.get(key)
+        if answer is not None:
+            self.answers.move_to_end(key)
+        return answer
+
+    def put(self, key: tuple[str, bytes], answer: Answer) -> None:
+        old = self.answers.pop(key, None)
+        if old is not None:
+            self.size -= old.size
+        self.answers[key] = answer
+        self.size += answer.size
+        while self.answers and (len(self.answers) > self.max_entries or self.size > self.max_bytes):
+            _, evicted = self.answers.popitem(last=False)
+            self.size -= evicted.size
 
 
 class HttpCaching:
@@ -160,10 +192,8 @@ class HttpCaching:
         self.versions = versions
         self.fill = fill
         self.session_cookie = session_cookie.encode() + b"="
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.kept: OrderedDict[tuple[str, bytes], Answer] = OrderedDict()
-        self.kept_bytes = 0
+        self.lists = Shelf(max_entries, max_bytes)
+        self.searches = Shelf(MAX_SEARCH_ENTRIES, MAX_SEARCH_BYTES)
         self.building: dict[tuple[str, bytes], asyncio.Future[Answer | None]] = {}
         self.hits = 0
         self.misses = 0
@@ -178,10 +208,9 @@ class HttpCaching:
         signed_in = self.session_cookie in cookies
         key = (path, scope.get("query_string", b""))
         versions = await self.versions(scope) if self.versions is not None else None
-        kept = self.kept.get(key)
+        kept = self._kept(key)
         if kept is not None and self._current(kept, versions, signed_in):
             self.hits += 1
-            self.kept.move_to_end(key)
             await self._send(scope, send, kept, headers, bool(cookies))
             return
         pending = self.building.get(key)
@@ -205,7 +234,7 @@ class HttpCaching:
         if answer is None:
             return  # passed through as it came (not a 200, or too large)
         if answer.kind and versions is not None and answer.size <= MAX_ENTRY_BYTES:
-            self._keep(key, answer)
+            (self.searches if answer.search else self.lists).put(key, answer)
         await self._send(scope, send, answer, headers, bool(cookies))
 
     @staticmethod
@@ -264,7 +293,7 @@ class HttpCaching:
             await self._send_other(scope, send, start, body)
             return None
         key = (scope.get("path", ""), scope.get("query_string", b""))
-        return self._answer(start, b"".join(chunks), versions, self.kept.get(key))
+        return self._answer(start, body, versions, self._kept(key))
 
     def _answer(
         self,
@@ -286,7 +315,7 @@ class HttpCaching:
             return Answer(
                 kept_headers, content_type, body, etag, None, None, compressible, None, personal
             )
-        kind, keep_s = _parse_share(share)
+        kind, keep_s, search = _parse_share(share)
         modified_at = time.time()
         if previous is not None and previous.etag == etag and previous.modified_at is not None:
             modified_at = previous.modified_at  # the same body as before: not modified since
@@ -306,17 +335,11 @@ class HttpCaching:
             versions,
             time.monotonic() + keep_s,
             kind,
+            search,
         )
 
-    def _keep(self, key: tuple[str, bytes], answer: Answer) -> None:
-        old = self.kept.pop(key, None)
-        if old is not None:
-            self.kept_bytes -= old.size
-        self.kept[key] = answer
-        self.kept_bytes += answer.size
-        while self.kept and (len(self.kept) > self.max_entries or self.kept_bytes > self.max_bytes):
-            _, evicted = self.kept.popitem(last=False)
-            self.kept_bytes -= evicted.size
+    def _kept(self, key: tuple[str, bytes]) -> Answer | None:
+        return self.lists.get(key) or self.searches.get(key)
 
     async def _send_other(self, scope: Scope, send: Send, start: Message, body: bytes) -> None:
         """An answer other than 200, as the app made it, with the reader's token for MARKER
