@@ -14,6 +14,7 @@ from paperfeed.cli.context import get_settings
 from paperfeed.config import settings_environment
 from paperfeed.netaddr import is_loopback
 from paperfeed.web.hosts import allowed_hosts
+from paperfeed.web.workers import WorkerFailed, serve_workers
 
 
 @click.command()
@@ -86,17 +87,21 @@ def serve(
         )
         return
     # Worker processes build their own app from the environment: hand them these settings.
+    # The embedding model gets its share of the cores in each (all of them in every worker
+    # made the processes fight over the cores; see README, web benchmark).
+    if settings.embedding_threads == 0:
+        cores = os.cpu_count() or 1
+        settings = dataclasses.replace(settings, embedding_threads=max(1, cores // workers))
     os.environ.update(settings_environment(settings))
-    uvicorn.run(
-        "paperfeed.web.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        log_level=log_level,
-        log_config=log_config(),
-        workers=workers,
-        **proxies,
-    )
+    try:
+        serve_workers(
+            host,
+            port,
+            workers,
+            {"log_level": log_level, "log_config": log_config(), **proxies},
+        )
+    except (OSError, WorkerFailed) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 MALLOC_ARENAS = 2

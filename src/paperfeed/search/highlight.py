@@ -41,24 +41,29 @@ class Highlighter:
         heads = {t[:3] for t in self.terms} | {w.lower()[:3] for w in surface}
         heads |= {p[:3] for p in self.prefixes}
         heads.discard("")
-        self._candidates = (
-            re.compile(
-                r"(?<![^\W_])(?:"
-                + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
-                + r")[^\W_]*",
-                re.IGNORECASE,
-            )
-            if heads and (self.terms or self.prefixes)
-            else None
+        pattern = (
+            r"(?<![^\W_])(?:"
+            + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+            + r")[^\W_]*"
         )
+        wanted = bool(heads and (self.terms or self.prefixes))
+        # Over lowercased text (a third faster than IGNORECASE); IGNORECASE for the rare text
+        # whose lowercase is longer (offsets must stay the text's own).
+        self._candidates = re.compile(pattern) if wanted else None
+        self._any_case = re.compile(pattern, re.IGNORECASE) if wanted else None
 
     def spans(self, text: str) -> tuple[Span, ...]:
         """(start, end) character offsets of the words in `text` that match the query (in its
         first MAX_ABSTRACT_CHARS: pages show no more of a longer text, written before the caps)."""
-        if self._candidates is None:
+        if self._candidates is None or self._any_case is None:
             return ()
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            matches = self._candidates.finditer(lowered, 0, MAX_ABSTRACT_CHARS)
+        else:
+            matches = self._any_case.finditer(text, 0, MAX_ABSTRACT_CHARS)
         found = []
-        for match in self._candidates.finditer(text, 0, MAX_ABSTRACT_CHARS):
+        for match in matches:
             word = match.group()
             if (
                 self.prefixes and word.lower().startswith(self.prefixes)

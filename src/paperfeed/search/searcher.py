@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import cast
 
 from paperfeed.config import Settings, files_dir
 from paperfeed.embeddings import Embedder, EmbedderUnavailable, load_embedder
-from paperfeed.models import NO_FILTERS, Paper, SearchFilters
+from paperfeed.models import NO_FILTERS, ListedPaper, Paper, SearchFilters
 from paperfeed.search.candidates import Candidate
 from paperfeed.search.highlight import Highlighter, Span
 from paperfeed.search.keyword import KeywordIndex
@@ -47,6 +49,7 @@ class Hit:
     abstract_spans: tuple[Span, ...] = ()
     upvotes: int = 0
     pinned: str | None = None  # "id" or "author" when the query named this paper or its author
+    listed: ListedPaper | None = None  # the paper as lists show it (its day, counts)
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,12 @@ class Searcher:
         embedder: Embedder | None = None,
         tuning: Tuning = DEFAULT,
         unavailable: str | None = None,
+        concurrency: int = 0,
     ) -> None:
         self.pipeline = Pipeline(store, keyword, vectors, embedder, tuning)
+        # At most `concurrency` searches at once in this process (0: no limit); the others
+        # wait their turn instead of sharing the cores (and the GIL) with them.
+        self._turns = threading.BoundedSemaphore(concurrency) if concurrency > 0 else None
         self._unavailable = unavailable or "semantic search is not set up"
         # Moves whenever a refresh changes the indexes: answers built from search (results,
         # a paper's similar papers) are good while it stands still.
@@ -137,11 +144,12 @@ class Searcher:
             notes.append(f"{self._unavailable}; showing keyword matches")
             mode = "keyword"
         depth = min(offset + limit + 1, MAX_RESULTS + 1)
-        ranked = self.pipeline.rank(parsed, mode, filters, depth)
-        if sort != "relevance":
-            ranked = self._sort(ranked, sort)
-        page = ranked[offset : offset + limit]
-        hits = self._hits(page, parsed if highlight else None)
+        with self._turns or contextlib.nullcontext():
+            ranked = self.pipeline.rank(parsed, mode, filters, depth)
+            if sort != "relevance":
+                ranked = self._sort(ranked, sort)
+            page = ranked[offset : offset + limit]
+            hits = self._hits(page, parsed if highlight else None)
         return SearchResults(parsed, mode, hits, tuple(notes), more=len(ranked) > offset + limit)
 
     def _sort(self, ranked: list[Candidate], sort: str) -> list[Candidate]:
@@ -153,16 +161,15 @@ class Searcher:
         return sorted(ranked, key=lambda c: _day_key(c.paper or papers.get(c.pk)), reverse=True)
 
     def _hits(self, page: Sequence[Candidate], parsed: ParsedQuery | None) -> list[Hit]:
-        pks = [c.pk for c in page]
-        missing = [c.pk for c in page if c.paper is None]
-        papers = self.store.papers_by_pk(missing) if missing else {}
-        votes = self.store.upvotes_for(pks)
+        # One read for the page: each paper with its day and counts, as lists show it.
+        listed = self.store.listed_by_pk([c.pk for c in page]) if page else {}
         highlighter = Highlighter(parsed) if parsed is not None else None
         hits = []
         for candidate in page:
-            paper = candidate.paper or papers.get(candidate.pk)
-            if paper is None:
+            item = listed.get(candidate.pk)
+            if item is None:
                 continue  # gone from the store since the index saw it
+            paper = candidate.paper or item.paper
             hits.append(
                 Hit(
                     paper=paper,
@@ -171,8 +178,9 @@ class Searcher:
                     vector_rank=candidate.vector_rank,
                     title_spans=highlighter.spans(paper.title) if highlighter else (),
                     abstract_spans=highlighter.spans(paper.abstract) if highlighter else (),
-                    upvotes=votes.get(candidate.pk, 0),
+                    upvotes=item.upvotes,
                     pinned=candidate.pinned,
+                    listed=item,
                 )
             )
         return hits
@@ -253,4 +261,11 @@ def open_searcher(
             folder / "vectors" / slug if folder else None,
             threads=settings.embedding_threads,
         )
-    return Searcher(store, keyword, vectors, model, unavailable=unavailable)
+    return Searcher(
+        store,
+        keyword,
+        vectors,
+        model,
+        unavailable=unavailable,
+        concurrency=settings.search_concurrency,
+    )

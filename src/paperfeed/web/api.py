@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -40,6 +41,15 @@ from paperfeed.web.params import BadRequest, choice_param, int_param
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
+
+class ApiJson(JSONResponse):
+    """JSON as JSONResponse writes it (UTF-8, compact), by orjson: a page of 50 search results
+    (280 KB) takes 0.3 ms instead of 2.2."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 MAX_QUERY_CHARS = 250  # as Hugging Face caps `q`
 _SUBMITTER_SCAN = 1000
 _MAX_KEY = 2**63 - 1
@@ -55,20 +65,16 @@ TRENDING = share_header("public", TRENDING_KEEP_S)
     response_model=list[SearchItem],
     responses=BAD_REQUEST,
 )
-def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> JSONResponse:
+def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> ApiJson:
     """Items like /api/daily_papers, plus `highlightedTitle`/`highlightedSummary` runs
     ([{"text", "highlighted"}]), `score`, `keywordRank` and `semanticRank`. `limit`: 1-120."""
     state = state_of(request)
     size = int_param("limit", limit, 50, 1, 120)
     if not q.strip():
-        return JSONResponse([], headers=PUBLIC)
+        return ApiJson([], headers=PUBLIC)
     results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size)
-    listed = state.store.listed_by_pk(
-        list(state.store.pks_for_ids(h.paper.id for h in results.hits).values())
-    )
-    by_id = {item.paper.id: item for item in listed.values()}
-    items = [search_item(hit, by_id.get(hit.paper.id)) for hit in results.hits]
-    return JSONResponse(items, headers=PUBLIC)
+    items = [search_item(hit, hit.listed) for hit in results.hits]
+    return ApiJson(items, headers=PUBLIC)
 
 
 @router.get(
@@ -86,7 +92,7 @@ def daily_papers(
     sort: DailySort = None,
     p: Page = None,
     limit: PageLimit = None,
-) -> JSONResponse:
+) -> ApiJson:
     """`date` YYYY-MM-DD, `week` YYYY-Www or `month` YYYY-MM (at most one; default: the
     latest day). `sort`: publishedAt (default; by day, then votes) or trending (votes decayed by
     age, across days when no period is given). `p` page from 0, `limit` 1-100 (default 50)."""
@@ -120,13 +126,13 @@ def daily_papers(
     else:
         latest = latest_listing(state.store, "date", window_page, window_size, "date")
         if latest is None:
-            return JSONResponse([], headers=PUBLIC)
+            return ApiJson([], headers=PUBLIC)
         listing = latest
     items = listing.items
     if submitter:
         items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
     headers = TRENDING if order == "trending" else PUBLIC
-    return JSONResponse(
+    return ApiJson(
         [daily_item(item, listing.trends.get(item.pk)) for item in items], headers=headers
     )
 
@@ -154,7 +160,7 @@ def _decode_cursor(cursor: str) -> tuple[date, int]:
     response_model=list[DailyItem],
     responses={**NEXT_PAGE_LINK, **BAD_REQUEST},
 )
-def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> JSONResponse:
+def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> ApiJson:
     """Items like /api/daily_papers, newest first. The next page's URL is in the `Link`
     header (rel="next"), with an opaque `cursor`. `limit`: 1-100 (default 50)."""
     state = state_of(request)
@@ -168,7 +174,7 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
         # otherwise have the server link anywhere).
         query = urlencode({"cursor": next_cursor, "limit": size})
         headers["Link"] = f'<{state.settings.base_url.rstrip("/")}/api/papers?{query}>; rel="next"'
-    return JSONResponse([daily_item(item) for item in items], headers=headers)
+    return ApiJson([daily_item(item) for item in items], headers=headers)
 
 
 @router.get(
@@ -177,7 +183,7 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
     response_model=PaperObject,
     responses={**BAD_REQUEST, **NOT_FOUND},
 )
-def paper(request: Request, paper_id: PaperId) -> JSONResponse:
+def paper(request: Request, paper_id: PaperId) -> ApiJson:
     """The paper object (the `paper` of a daily item); 404 {"error": ...} if unknown."""
     state = state_of(request)
     try:
@@ -188,4 +194,4 @@ def paper(request: Request, paper_id: PaperId) -> JSONResponse:
     pk = state.store.pks_for_ids([found.id])[found.id]
     listed = state.store.listed_by_pk([pk]).get(pk)
     data: dict[str, Any] = paper_object(found, listed.upvotes if listed else 0, listed)
-    return JSONResponse(data, headers=PUBLIC)
+    return ApiJson(data, headers=PUBLIC)

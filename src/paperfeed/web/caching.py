@@ -116,7 +116,7 @@ class Answer:
     last_modified: str | None
     modified_at: float | None  # epoch seconds of last_modified
     compressible: bool
-    gzipped: bytes | None  # made once for a kept answer without MARKER
+    gzipped: bytes | None  # made once for an answer without MARKER
     personal: bool  # has MARKER
     versions: tuple[int, ...] | None = None
     expires: float = 0.0
@@ -125,6 +125,7 @@ class Answer:
 
     @property
     def size(self) -> int:
+        """What it holds when kept (a gzipped copy made later adds at most about half)."""
         return len(self.body) + len(self.gzipped or b"")
 
 
@@ -319,9 +320,7 @@ class HttpCaching:
         modified_at = time.time()
         if previous is not None and previous.etag == etag and previous.modified_at is not None:
             modified_at = previous.modified_at  # the same body as before: not modified since
-        gzipped = None
-        if compressible and not personal:
-            gzipped = gzip.compress(body, GZIP_LEVEL, mtime=0)
+        gzipped = None  # made when a client first takes gzip (most distinct searches never do)
         return Answer(
             kept_headers,
             content_type,
@@ -393,10 +392,12 @@ class HttpCaching:
             return
         accept = _header(request_headers, b"accept-encoding") or b""
         if answer.compressible and b"gzip" in accept:
-            if answer.gzipped is not None:
-                body = answer.gzipped
-            else:
+            if answer.personal:
                 body = gzip.compress(body, GZIP_LEVEL, mtime=0)
+            else:
+                if answer.gzipped is None:  # once for a kept answer: every reader gets it
+                    answer.gzipped = gzip.compress(body, GZIP_LEVEL, mtime=0)
+                body = answer.gzipped
             headers.append((b"content-encoding", b"gzip"))
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
