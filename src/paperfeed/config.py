@@ -169,10 +169,6 @@ class Settings:
         "CPU threads the embedding model may use (0: as many as there are cores; `serve "
         "--workers N` gives each process its share, cores / N).",
     )
-    search_concurrency: int = _setting(
-        0,
-        "Searches one process runs at once; the others wait their turn (0: no limit).",
-    )
     trending_half_life_hours: float = _setting(
         24.0,
         "Trending: a paper's votes count half after this many hours (and a quarter after "
@@ -341,8 +337,6 @@ def _validate(settings: Settings) -> None:
                 f"{ENV_PREFIX}TRUSTED_PROXIES: {proxy!r} is not an address or a network "
                 "(10.0.0.10, 10.0.0.0/24, ::1)"
             )
-    if settings.search_concurrency < 0:
-        raise ConfigError(f"{ENV_PREFIX}SEARCH_CONCURRENCY must not be negative")
     if settings.embedding_threads < 0:
         raise ConfigError(f"{ENV_PREFIX}EMBEDDING_THREADS must not be negative")
     if settings.vector_index not in VECTOR_INDEXES:

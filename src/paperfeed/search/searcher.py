@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,12 +72,8 @@ class Searcher:
         embedder: Embedder | None = None,
         tuning: Tuning = DEFAULT,
         unavailable: str | None = None,
-        concurrency: int = 0,
     ) -> None:
         self.pipeline = Pipeline(store, keyword, vectors, embedder, tuning)
-        # At most `concurrency` searches at once in this process (0: no limit); the others
-        # wait their turn instead of sharing the cores (and the GIL) with them.
-        self._turns = threading.BoundedSemaphore(concurrency) if concurrency > 0 else None
         self._unavailable = unavailable or "semantic search is not set up"
         # Moves whenever a refresh changes the indexes: answers built from search (results,
         # a paper's similar papers) are good while it stands still.
@@ -144,12 +138,11 @@ class Searcher:
             notes.append(f"{self._unavailable}; showing keyword matches")
             mode = "keyword"
         depth = min(offset + limit + 1, MAX_RESULTS + 1)
-        with self._turns or contextlib.nullcontext():
-            ranked = self.pipeline.rank(parsed, mode, filters, depth)
-            if sort != "relevance":
-                ranked = self._sort(ranked, sort)
-            page = ranked[offset : offset + limit]
-            hits = self._hits(page, parsed if highlight else None)
+        ranked = self.pipeline.rank(parsed, mode, filters, depth)
+        if sort != "relevance":
+            ranked = self._sort(ranked, sort)
+        page = ranked[offset : offset + limit]
+        hits = self._hits(page, parsed if highlight else None)
         return SearchResults(parsed, mode, hits, tuple(notes), more=len(ranked) > offset + limit)
 
     def _sort(self, ranked: list[Candidate], sort: str) -> list[Candidate]:
@@ -261,11 +254,4 @@ def open_searcher(
             folder / "vectors" / slug if folder else None,
             threads=settings.embedding_threads,
         )
-    return Searcher(
-        store,
-        keyword,
-        vectors,
-        model,
-        unavailable=unavailable,
-        concurrency=settings.search_concurrency,
-    )
+    return Searcher(store, keyword, vectors, model, unavailable=unavailable)
