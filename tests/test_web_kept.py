@@ -178,3 +178,24 @@ def test_a_kept_answer_answers_if_modified_since_and_head(app):
         assert head.status_code == 200 and head.content == b""
         assert head.headers["content-length"] == first.headers["content-length"]
         assert head.headers["etag"] == first.headers["etag"]
+
+
+def test_a_signed_in_readers_page_follows_its_lists_too(app, store, smtp_server, database_url):
+    from datetime import date
+
+    from paperfeed.models import Featured
+    from paperfeed.storage import open_store
+
+    _, inbox = smtp_server
+    with TestClient(app, base_url="https://testserver") as ada:
+        _sign_in(ada, inbox, "ada@example.org")
+        before = ada.get("/papers/date/2026-06-24").text
+        count = '<span class="count">77</span>'  # her vote button shows the count
+        assert "ada@example.org" in before and count not in before
+        other = open_store(database_url, migrate=False)  # another writer than the server's
+        try:
+            other.upsert_featured([Featured("2606.10001", date(2026, 6, 24), "hf-daily", 77)])
+        finally:
+            other.close()
+        assert count in ada.get("/papers/date/2026-06-24").text
+        assert count in ada.get("/papers/2606.10001").text

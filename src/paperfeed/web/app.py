@@ -29,6 +29,7 @@ from paperfeed.web.caching import GZIP_LEVEL, MINIMUM_GZIP, HttpCaching
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
 from paperfeed.web.hosts import UNKNOWN_HOST, BadHost, allowed_hosts, host_allowed
+from paperfeed.web.kept_lists import KeptLists
 from paperfeed.web.limits import BodyLimit
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
@@ -46,6 +47,7 @@ class AppState:
     store: Store
     searcher: Searcher
     templates: Jinja2Templates
+    lists: KeptLists  # what pages are built from, while the lists stand still
 
 
 def state_of(request: Request) -> AppState:
@@ -72,7 +74,13 @@ def create_app(
         the_searcher = searcher or open_searcher(settings, the_store)
         await run_in_threadpool(the_searcher.refresh)
         await run_in_threadpool(the_store.set_trend_half_life, settings.trending_half_life_hours)
-        app.state.paperfeed = AppState(settings, the_store, the_searcher, make_templates(settings))
+        app.state.paperfeed = AppState(
+            settings,
+            the_store,
+            the_searcher,
+            make_templates(settings),
+            KeptLists(the_store, lambda: the_searcher.generation),
+        )
         task = asyncio.create_task(_keep_fresh(the_searcher, settings.refresh_interval_s))
         try:
             yield

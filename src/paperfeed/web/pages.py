@@ -19,9 +19,9 @@ from paperfeed.listings import (
     period_listing,
     trending_listing,
 )
-from paperfeed.models import SearchFilters
+from paperfeed.models import ListedPaper, Paper, SearchFilters
 from paperfeed.search.resolve import paper_named_by
-from paperfeed.search.searcher import MODES, SORTS
+from paperfeed.search.searcher import MODES, SORTS, Hit
 from paperfeed.storage import PaperNotFound
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, rendered_for_anyone, share_header
@@ -91,7 +91,9 @@ def home(request: Request, p: str | None = None) -> HTMLResponse:
     """The latest day with papers."""
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
-    listing = latest_listing(state.store, "date", page, LIST_PAGE)
+    listing = state.lists.get(
+        ("latest", page), lambda: latest_listing(state.store, "date", page, LIST_PAGE)
+    )
     return _render(request, "list.html", listing=listing, active="daily", home=True)
 
 
@@ -99,8 +101,12 @@ def home(request: Request, p: str | None = None) -> HTMLResponse:
 def trending(request: Request, p: str | None = None) -> HTMLResponse:
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
-    listing = trending_listing(
-        state.store, datetime.now(UTC), page, LIST_PAGE, state.settings.trending_window_days
+    # Measured at the minute, so one list serves a whole minute of readers.
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    window = state.settings.trending_window_days
+    listing = state.lists.get(
+        ("trending", page, now, window),
+        lambda: trending_listing(state.store, now, page, LIST_PAGE, window),
     )
     return _list_page(request, listing, "trending", TRENDING_KEEP_S)
 
@@ -111,7 +117,11 @@ def _period_page(
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
     order = choice_param("sort", sort, ("upvotes", "date"), "upvotes")
-    listing = period_listing(state.store, parse_period(kind, value), page, LIST_PAGE, order)
+    period = parse_period(kind, value)
+    listing = state.lists.get(
+        ("period", period, page, order),
+        lambda: period_listing(state.store, period, page, LIST_PAGE, order),
+    )
     return _list_page(request, listing, "daily")
 
 
@@ -228,7 +238,11 @@ def paper_page(request: Request, paper_id: str) -> Response:
         return PlainTextResponse(
             paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"
         )
-    pk = state.store.pks_for_ids([paper.id])[paper.id]
-    listed = state.store.listed_by_pk([pk]).get(pk)
-    similar = state.searcher.similar(paper.id, SIMILAR)
+    listed, similar = state.lists.get(("paper", paper.id), lambda: _paper_parts(state, paper))
     return _render(request, "paper.html", paper=paper, listed=listed, similar=similar, active="")
+
+
+def _paper_parts(state: AppState, paper: Paper) -> tuple[ListedPaper | None, list[Hit]]:
+    """What a paper's page shows besides the paper: its day and counts, and similar papers."""
+    pk = state.store.pks_for_ids([paper.id])[paper.id]
+    return state.store.listed_by_pk([pk]).get(pk), state.searcher.similar(paper.id, SIMILAR)
