@@ -98,7 +98,7 @@ def serve(
             host,
             port,
             workers,
-            {"log_level": log_level, "log_config": log_config(), **proxies},
+            {"factory": True, "log_level": log_level, "log_config": log_config(), **proxies},
         )
     except (OSError, WorkerFailed) as exc:
         raise click.ClickException(str(exc)) from exc

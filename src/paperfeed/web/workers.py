@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 log = logging.getLogger("paperfeed.web")
-APP = "paperfeed.web.app:create_app_from_environment"
+APP = "paperfeed.web.app:create_app_from_environment"  # a factory
 STARTUP_GRACE_S = 20.0  # a worker that fails sooner than this after its start stops the server
 STOP_WAIT_S = 15.0
 
@@ -43,24 +43,27 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run_worker(host: str, port: int, options: dict[str, Any]) -> None:
+def _run_worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     import uvicorn
 
     sock = listening_socket(host, port)
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, **options)
+    config = uvicorn.Config(app, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
-    """Run `workers` server processes on (host, port) until SIGINT or SIGTERM; `options` are
-    uvicorn.Config's (log level, proxies). The app comes from the environment (PAPERFEED_*)."""
+def serve_workers(
+    host: str, port: int, workers: int, options: dict[str, Any], app: str = APP
+) -> None:
+    """Run `workers` server processes of `app` (an import string; paperfeed's by default,
+    built from the environment, PAPERFEED_*) on (host, port) until SIGINT or SIGTERM;
+    `options` are uvicorn.Config's (log level, proxies)."""
     holder = listening_socket(host, port)  # fails at once, clearly, when the port is taken
     port = holder.getsockname()[1]  # port 0: the one the system picked, for every worker
     context = multiprocessing.get_context("spawn")
     stop = threading.Event()
 
     def start() -> tuple[multiprocessing.process.BaseProcess, float]:
-        process = context.Process(target=_run_worker, args=(host, port, options), daemon=False)
+        process = context.Process(target=_run_worker, args=(app, host, port, options), daemon=False)
         process.start()
         return process, time.monotonic()
 
