@@ -36,6 +36,7 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
         "005_votes_digests.sql",
         "006_contract.sql",
         "007_email_key.sql",
+        "008_list_version.sql",
     ]
 
 
@@ -49,6 +50,7 @@ def test_fresh_database_applies_every_migration(tmp_path):
         "005_votes_digests.sql",
         "006_contract.sql",
         "007_email_key.sql",
+        "008_list_version.sql",
     ]
     assert store.migrate() == []
     store.close()

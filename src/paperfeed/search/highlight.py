@@ -9,6 +9,7 @@ from paperfeed.search.keyword import analyze_word
 from paperfeed.search.query import ParsedQuery
 
 Span = tuple[int, int]
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as the keyword index splits words
 
 # Marking "of" and "the" in every abstract helps no reader; they still count for ranking.
 _STOPWORDS = frozenset({
@@ -41,32 +42,49 @@ class Highlighter:
         heads = {t[:3] for t in self.terms} | {w.lower()[:3] for w in surface}
         heads |= {p[:3] for p in self.prefixes}
         heads.discard("")
-        pattern = (
-            r"(?<![^\W_])(?:"
-            + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
-            + r")[^\W_]*"
+        self._heads = tuple(sorted(heads)) if heads and (self.terms or self.prefixes) else ()
+        # For the rare text whose lowercase is longer than itself (offsets must stay the
+        # text's own): the same search as a case-blind regex.
+        self._any_case = (
+            re.compile(
+                r"(?<![^\W_])(?:" + "|".join(re.escape(h) for h in self._heads) + r")[^\W_]*",
+                re.IGNORECASE,
+            )
+            if self._heads
+            else None
         )
-        wanted = bool(heads and (self.terms or self.prefixes))
-        # Over lowercased text (a third faster than IGNORECASE); IGNORECASE for the rare text
-        # whose lowercase is longer (offsets must stay the text's own).
-        self._candidates = re.compile(pattern) if wanted else None
-        self._any_case = re.compile(pattern, re.IGNORECASE) if wanted else None
 
     def spans(self, text: str) -> tuple[Span, ...]:
         """(start, end) character offsets of the words in `text` that match the query (in its
-        first MAX_ABSTRACT_CHARS: pages show no more of a longer text, written before the caps)."""
-        if self._candidates is None or self._any_case is None:
+        first MAX_ABSTRACT_CHARS: pages show no more of a longer text, written before the caps).
+
+        Candidates are the words that start with a head (a query word's first letters), found
+        with str.find over the lowercased text: several times faster than one regex of every
+        head, which tried each head at each character."""
+        if not self._heads:
             return ()
         lowered = text.lower()
-        if len(lowered) == len(text):
-            matches = self._candidates.finditer(lowered, 0, MAX_ABSTRACT_CHARS)
-        else:
-            matches = self._any_case.finditer(text, 0, MAX_ABSTRACT_CHARS)
+        if len(lowered) != len(text):
+            assert self._any_case is not None
+            words = self._any_case.finditer(text, 0, MAX_ABSTRACT_CHARS)
+            return tuple(m.span() for m in words if self._matches(m.group().lower()))
+        limit = min(len(lowered), MAX_ABSTRACT_CHARS)
+        starts = set()
+        for head in self._heads:
+            at = lowered.find(head, 0, limit)
+            while at >= 0:
+                if at == 0 or not lowered[at - 1].isalnum():
+                    starts.add(at)
+                at = lowered.find(head, at + 1, limit)
         found = []
-        for match in matches:
-            word = match.group()
-            if (
-                self.prefixes and word.lower().startswith(self.prefixes)
-            ) or not self.terms.isdisjoint(analyze_word(word)):
-                found.append((match.start(), match.end()))
+        for start in sorted(starts):
+            word = _WORD.match(lowered, start, limit)
+            if word is not None and self._matches(word.group()):
+                found.append(word.span())
         return tuple(found)
+
+    def _matches(self, word: str) -> bool:
+        """Whether a lowercased word is one the query looks for."""
+        return bool(self.prefixes and word.startswith(self.prefixes)) or not self.terms.isdisjoint(
+            analyze_word(word)
+        )

@@ -9,7 +9,7 @@ fields they do not know.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
 from paperfeed.models import ListedPaper, Paper
@@ -23,9 +23,12 @@ def iso_z(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if not isinstance(value, datetime):
-        value = datetime.combine(value, time(0, 0), tzinfo=UTC)
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}T00:00:00.000Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
     return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z"
     )
 
 
