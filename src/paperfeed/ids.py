@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import quote
 
 _NEW_STYLE = re.compile(r"^(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v(\d+))?$")
@@ -82,3 +83,20 @@ def paper_path(paper_id: str) -> str:
 
 def _version(digits: str | None) -> int | None:
     return int(digits) if digits else None
+
+
+def ids_in_lines(lines: Iterable[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """The paper ids of a list, one per line (arXiv ids, abs/pdf URLs, or a source's own ids),
+    in order and each once; blank lines and `#` comments are skipped. Also (line number,
+    problem) for each line that names no usable id: reported, never fatal."""
+    found: dict[str, None] = {}
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            found[parse_paper_id(text)[0]] = None
+        except BadIdentifier as exc:
+            problems.append((number, str(exc)))
+    return list(found), problems

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, digest, mail, migrate, search, serve
+from paperfeed.cli import catalog, digest, mail, migrate, recommend, search, serve
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 from paperfeed.storage import StoreBusy
@@ -68,6 +68,7 @@ for command in (
     search.embed,
     search.index,
     search.model,
+    recommend.recommend,
     serve.serve,
     mail.mail,
     digest.digest,

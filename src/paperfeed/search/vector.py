@@ -141,6 +141,12 @@ class VectorIndex:
         found, rows = self.matrix_for(pks)
         return dict(zip(found, rows, strict=True))
 
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every pk that has a vector, and the vectors as the rows of a matrix (views: valid
+        until the next sync)."""
+        size = self._size
+        return self._pks[:size], self._matrix[:size]
+
     def matrix_for(self, pks: Iterable[int]) -> tuple[list[int], np.ndarray]:
         """The pks among `pks` that have a vector, and their vectors as the rows of a matrix."""
         known = self._rows
