@@ -14,7 +14,7 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-spike bench-trending bench-compose bench-deliver bench-load clean
+.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-spike bench-recommend bench-trending bench-compose bench-deliver bench-load clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +109,9 @@ bench-web: $(MODEL)
 # sample and on the 74,728-paper store (SQLite), 2 workers each. Needs wrk.
 bench-spike: $(MODEL)
 	$(BIN)/python bench/web_spike.py --seconds 8 --connections 16 --workers 2
+
+bench-recommend: $(MODEL)
+	$(BIN)/python bench/recommend_eval.py
 
 bench-trending: $(STAMP)
 	$(BIN)/python bench/trending_replay.py

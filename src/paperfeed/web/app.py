@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from paperfeed.authors import AuthorNotFound
 from paperfeed.config import Settings
 from paperfeed.listings import BadPeriod
 from paperfeed.people.secret_key import ensure_secret_key
@@ -127,6 +128,7 @@ def create_app(
 
     for error in (
         PaperNotFound,
+        AuthorNotFound,
         SubscriberNotFound,
         BadPeriod,
         BadQuery,
@@ -194,7 +196,7 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 
 
 def _status_and_message(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, PaperNotFound | SubscriberNotFound):
+    if isinstance(exc, PaperNotFound | SubscriberNotFound | AuthorNotFound):
         return 404, str(exc)
     if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from paperfeed.authors import author_page
 from paperfeed.ids import BadIdentifier, paper_path, parse_paper_id
 from paperfeed.listings import (
     Listing,
@@ -20,6 +21,7 @@ from paperfeed.listings import (
     trending_listing,
 )
 from paperfeed.models import ListedPaper, Paper, SearchFilters
+from paperfeed.search.names import author_key
 from paperfeed.search.resolve import paper_named_by
 from paperfeed.search.searcher import MODES, SORTS, Hit
 from paperfeed.storage import PaperNotFound
@@ -211,6 +213,18 @@ def _search_page_url(request: Request, page: int) -> str:
     """The same search on another page, as a relative URL (nothing from the Host header)."""
     kept = [(key, value) for key, value in request.query_params.multi_items() if key != "p"]
     return "/search?" + urlencode([*kept, ("p", str(page))])
+
+
+@router.get("/authors/{name:path}", response_class=HTMLResponse)
+def author(request: Request, name: str, p: str | None = None) -> HTMLResponse:
+    """An author's papers, newest first, and their frequent co-authors."""
+    state = state_of(request)
+    page = int_param("p", p, 0, 0, 1000)
+    found = state.lists.get(
+        ("author", author_key(name), page),
+        lambda: author_page(state.store, state.searcher.keyword, name, page, LIST_PAGE),
+    )
+    return _render(request, "author.html", author=found, listing=found, active="")
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -76,13 +76,6 @@ def day_label(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def author_list(authors: Sequence[str], shown: int = 6) -> str:
-    """The first few authors, then how many more."""
-    if len(authors) <= shown:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:shown])} and {len(authors) - shown} more"
-
-
 def shorten(text: str, limit: int = 320) -> str:
     """`text` cut at a word near `limit` characters, with an ellipsis."""
     if len(text) <= limit:
@@ -113,7 +106,6 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters.update(
         marked=marked,
         day=day_label,
-        authors=author_list,
         shorten=shorten,
         sentence=sentence,
         paper_path=paper_path,
