@@ -461,6 +461,9 @@ def test_a_feed_token_is_kept_as_its_digest_and_a_new_one_revokes_the_old(store)
     assert store.owner_of_feed_token("bobs-token") == bob
     assert store.owner_of_feed_token(digest) is None  # the stored value opens nothing
 
+    with pytest.raises(ValueError, match="another reader's feed has that token"):
+        store.set_feed_token(ada, "bobs-token")
+    assert store.owner_of_feed_token("first-token") == ada  # unchanged
     store.set_feed_token(ada, "second-token")
 
     assert store.owner_of_feed_token("first-token") is None

@@ -450,7 +450,8 @@ class Library(Protocol):
         ...
 
     def set_feed_token(self, owner_id: int, token: str | None) -> None:
-        """Give the reader a new private feed token (the old one stops working), or none."""
+        """Give the reader a new private feed token (the old one stops working), or none;
+        ValueError when another reader has that token."""
         ...
 
     def owner_of_feed_token(self, token: str) -> int | None:

@@ -385,11 +385,14 @@ class LibraryQueries(Database):
                 conn.execute("DELETE FROM feed_tokens WHERE owner_id = %s", (owner_id,))
                 return
             _check_owner(conn, owner_id)
-            conn.execute(
-                "INSERT INTO feed_tokens (owner_id, digest) VALUES (%s, %s) "
-                "ON CONFLICT (owner_id) DO UPDATE SET digest = excluded.digest",
-                (owner_id, token_digest(token)),
-            )
+            try:
+                conn.execute(
+                    "INSERT INTO feed_tokens (owner_id, digest) VALUES (%s, %s) "
+                    "ON CONFLICT (owner_id) DO UPDATE SET digest = excluded.digest",
+                    (owner_id, token_digest(token)),
+                )
+            except _unique_violation() as exc:  # raised in the block: it rolls back
+                raise ValueError("another reader's feed has that token") from exc
 
     def owner_of_feed_token(self, token: str) -> int | None:
         if not token:

@@ -368,10 +368,16 @@ class LibraryQueries(Database):
                 conn.execute("DELETE FROM feed_tokens WHERE owner_id = ?", (owner_id,))
                 return
             _check_owner(conn, owner_id)
+            digest = token_digest(token)
+            other = conn.execute(
+                "SELECT 1 FROM feed_tokens WHERE digest = ? AND owner_id <> ?", (digest, owner_id)
+            ).fetchone()
+            if other is not None:
+                raise ValueError("another reader's feed has that token")
             conn.execute(
                 "INSERT INTO feed_tokens (owner_id, digest) VALUES (?, ?) "
                 "ON CONFLICT (owner_id) DO UPDATE SET digest = excluded.digest",
-                (owner_id, token_digest(token)),
+                (owner_id, digest),
             )
 
     def owner_of_feed_token(self, token: str) -> int | None:
