@@ -190,6 +190,25 @@ def _fill(store) -> None:
     )
     store.claim_mail(NOW + timedelta(seconds=3), 5, 30)  # the notice and digest: leased, sending
 
+    # Libraries: collections (one deleted, so ids have a gap), papers in them, notes, marks,
+    # follows and a feed token.
+    reading = store.reading_list(active.id, NOW)
+    koopman = store.create_collection(
+        active.id, "Koopman ∑ 'operators'", NOW + timedelta(minutes=1)
+    )
+    store.delete_collection(store.create_collection(active.id, "Gone", NOW).id)
+    store.share_collection(koopman.id, "share-koopman")
+    store.save_papers(reading.id, [pks["2606.00003"], pks["2606.00007"]], NOW)
+    store.save_papers(koopman.id, [pks["2606.00007"]], NOW + timedelta(milliseconds=1))
+    store.save_papers(store.reading_list(gone.id, NOW).id, [pks["2606.00010"]], NOW)
+    store.set_note(active.id, pks["2606.00007"], "Ünïcode note\nover two lines", NOW)
+    store.mark_read(active.id, pks["2606.00003"], True, NOW)
+    store.dismiss(active.id, pks["2606.00010"], True, NOW)
+    store.follow(active.id, "author", "Ada Lovelace", NOW)
+    store.follow(active.id, "category", "cs.LG", NOW + timedelta(milliseconds=5))
+    store.follow(gone.id, "search", "koopman operators", NOW)
+    store.set_feed_token(active.id, "ada-feed-token")
+
 
 def _everything(store) -> dict:
     """What the public store methods show, revisions aside (each database has its own)."""
@@ -201,7 +220,20 @@ def _everything(store) -> dict:
         for email in ("ada@example.org", "bob@example.org", "carol@example.org", "dan@example.org")
     }
     ada = subscribers["ada@example.org"].id
+    carol = subscribers["carol@example.org"].id
+    collections = store.collections_of(ada) + store.collections_of(carol)
     return {
+        "collections": collections,
+        "entries": {c.id: store.collection_entries(c.id, 100, 0) for c in collections},
+        "shared": store.collection_by_share_token("share-koopman"),
+        "saved in": store.saved_in(ada, pks.values()),
+        "saved": (store.saved_pks(ada), store.saved_pks(carol)),
+        "notes": store.notes_for(ada, pks.values()),
+        "read": store.read_pks(ada),
+        "dismissed": store.dismissed_pks(ada),
+        "follows": (store.follows_of(ada), store.follows_of(carol)),
+        "followers": store.followers_of("category", "cs.LG"),
+        "feed token": (store.feed_token(ada), store.owner_of_feed_token("ada-feed-token")),
         "papers": store.get_papers(ids),
         "pks": pks,
         "stats": store.catalog_stats(),
@@ -288,12 +320,14 @@ def test_everything_arrives_equal(make_url, migrate, source_backend, target_back
 
     assert result.exit_code == 0, result.output
     checks = _checks(result.output)
-    assert len(checks) == 15
+    assert len(checks) == 22
     for name, (source_rows, target_rows, ours, theirs, verdict) in checks.items():
         assert (source_rows, ours, verdict) == (target_rows, theirs, "ok"), name
     assert checks["papers"][0] == "31" and checks["embeddings"][0] == "62"
     assert checks["outgoing_mail_data"][0] == "4" and checks["digest_papers"][0] == "2"
-    assert "copied " in result.output and "all 15 tables match" in result.output
+    assert checks["collections"][0] == "3" and checks["collection_entries"][0] == "4"
+    assert checks["follows"][0] == "3" and checks["feed_tokens"][0] == "1"
+    assert "copied " in result.output and "all 22 tables match" in result.output
     target = open_store(target_url)
     try:
         assert _everything(target) == _everything(source)
@@ -327,6 +361,8 @@ def _writes_after_the_copy_come_after_it(target) -> None:
     mail = OutgoingMail("notice", "eve@example.org", "<new@x>", b"hi", newcomer.id, "new:1")
     assert target.enqueue_mail(mail, NOW) == 5  # after the four copied
     assert target.set_vote(newcomer.id, new_pk, True, NOW) == 1
+    # Collection ids carry on after the copied ones (and the deleted one's).
+    assert target.reading_list(newcomer.id, NOW).id == 5
 
 
 def test_a_second_run_checks_again_and_copies_nothing(make_url, migrate):
@@ -337,7 +373,7 @@ def test_a_second_run_checks_again_and_copies_nothing(make_url, migrate):
     again = migrate(source_url, target_url)
 
     assert again.exit_code == 0, again.output
-    assert "was copied already; all 15 tables match" in again.output
+    assert "was copied already; all 22 tables match" in again.output
     assert open_store(target_url).count_papers() == 31
 
 

@@ -286,3 +286,35 @@ class MailStatus:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[tuple[int, str, int, str]] = field(default_factory=list)  # id, to, tries, error
     suppressed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A reader's named set of saved papers; the reading list is the one made for everyone."""
+
+    id: int
+    owner_id: int  # a subscriber's id
+    name: str
+    created_at: datetime
+    share_token: str | None = None  # set: anyone with the link can see it
+    size: int = 0  # how many papers it holds
+    is_reading_list: bool = False
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """A paper in a collection: when it was saved, and its owner's note on it."""
+
+    pk: int
+    paper: Paper
+    added_at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Follow:
+    """Something a reader follows: an author, a category or a search."""
+
+    kind: str  # author | category | search
+    value: str
+    created_at: datetime

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from paperfeed.storage.base import Store
-from paperfeed.storage.errors import PaperNotFound, StorageError, StoreBusy, SubscriberNotFound
+from paperfeed.storage.errors import (
+    CollectionNotFound,
+    PaperNotFound,
+    StorageError,
+    StoreBusy,
+    SubscriberNotFound,
+)
 from paperfeed.storage.sqlite import SqliteStore
 from paperfeed.storage.urls import is_postgres, sqlite_path
 
 __all__ = [
+    "CollectionNotFound",
     "PaperNotFound",
     "SqliteStore",
     "StorageError",

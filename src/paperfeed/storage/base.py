@@ -23,9 +23,12 @@ import numpy as np
 
 from paperfeed.models import (
     CatalogStats,
+    Collection,
     DigestRecord,
     Featured,
+    Follow,
     HarvestState,
+    LibraryEntry,
     ListedPaper,
     MailStatus,
     OutgoingMail,
@@ -37,6 +40,7 @@ from paperfeed.models import (
     UpsertCounts,
 )
 from paperfeed.storage.errors import (  # noqa: F401 - re-exported
+    CollectionNotFound,
     PaperNotFound,
     StorageError,
     SubscriberNotFound,
@@ -345,6 +349,116 @@ class Digests(Protocol):
         ...
 
 
+class Library(Protocol):
+    """A reader's own papers: collections (the reading list first), notes, what was read or
+    dismissed, follows and the private feed's token. Readers are subscribers (an account is
+    one who signed in); papers are pks. Names, notes and follows are checked as
+    storage/library.py says (ValueError). Nothing here moves list_version.
+
+    Methods taking a reader or a paper that does not exist raise SubscriberNotFound or
+    PaperNotFound (writing nothing); a collection id that does not exist, CollectionNotFound.
+    Whose a collection is, is the caller's to check (Collection.owner_id)."""
+
+    def reading_list(self, owner_id: int, now: datetime) -> Collection:
+        """The reader's reading list, made now if they have none (again if they deleted it)."""
+        ...
+
+    def create_collection(self, owner_id: int, name: str, now: datetime) -> Collection:
+        """A new collection, or the reader's existing one of that name (names are the same
+        when they match trimmed and ignoring case: "Reading list" is the reading list)."""
+        ...
+
+    def collections_of(self, owner_id: int) -> list[Collection]:
+        """The reader's collections with their sizes: the reading list, then oldest first."""
+        ...
+
+    def get_collection(self, collection_id: int) -> Collection: ...
+
+    def rename_collection(self, collection_id: int, name: str) -> Collection:
+        """ValueError when the reader has another collection of that name."""
+        ...
+
+    def delete_collection(self, collection_id: int) -> bool:
+        """Delete a collection and its entries (notes stay); False when there was none."""
+        ...
+
+    def share_collection(self, collection_id: int, token: str | None) -> Collection:
+        """Share a collection under `token` (made by the caller), or make it private again
+        with None; ValueError when another collection has that token."""
+        ...
+
+    def collection_by_share_token(self, token: str) -> Collection | None: ...
+
+    def save_papers(self, collection_id: int, pks: Sequence[int], now: datetime) -> int:
+        """Add papers to a collection; how many were not in it already. All or nothing."""
+        ...
+
+    def remove_paper(self, collection_id: int, pk: int) -> bool:
+        """Take a paper out of a collection; False when it was not in it."""
+        ...
+
+    def collection_entries(
+        self, collection_id: int, limit: int = 50, offset: int = 0
+    ) -> list[LibraryEntry]:
+        """A collection's papers, the newest saved first, with the owner's notes on them."""
+        ...
+
+    def saved_in(self, owner_id: int, pks: Iterable[int]) -> dict[int, set[int]]:
+        """pk -> ids of the reader's collections holding it (for the pks saved anywhere)."""
+        ...
+
+    def saved_pks(self, owner_id: int) -> set[int]:
+        """Every paper in any of the reader's collections."""
+        ...
+
+    def set_note(self, owner_id: int, pk: int, text: str | None, now: datetime) -> None:
+        """The reader's note on a paper (one each, in no collection); None or blank deletes
+        it."""
+        ...
+
+    def notes_for(self, owner_id: int, pks: Iterable[int]) -> dict[int, str]: ...
+
+    def mark_read(self, owner_id: int, pk: int, read: bool, now: datetime) -> None: ...
+
+    def read_pks(self, owner_id: int) -> set[int]: ...
+
+    def dismiss(self, owner_id: int, pk: int, on: bool, now: datetime) -> None:
+        """Mark a paper "not interested" (on), or take that back."""
+        ...
+
+    def dismissed_pks(self, owner_id: int) -> set[int]: ...
+
+    def follow(self, owner_id: int, kind: str, value: str, now: datetime) -> bool:
+        """Follow an author, a category or a search (`kind`); False when followed already."""
+        ...
+
+    def unfollow(self, owner_id: int, kind: str, value: str) -> bool:
+        """Stop following; False when not followed."""
+        ...
+
+    def follows_of(self, owner_id: int) -> list[Follow]:
+        """What the reader follows, oldest first."""
+        ...
+
+    def followers_of(self, kind: str, value: str) -> list[int]:
+        """The readers following this author, category or search, by id."""
+        ...
+
+    def feed_token(self, owner_id: int) -> str | None:
+        """The digest (library.token_digest) of the reader's private feed token: the token
+        itself is never stored, so show it when made. None: no private feed."""
+        ...
+
+    def set_feed_token(self, owner_id: int, token: str | None) -> None:
+        """Give the reader a new private feed token (the old one stops working), or none;
+        ValueError when another reader has that token."""
+        ...
+
+    def owner_of_feed_token(self, token: str) -> int | None:
+        """The reader whose private feed token this is."""
+        ...
+
+
 class Transactions(Protocol):
     """Units of work and locks for jobs that must not run twice at once."""
 
@@ -394,6 +508,7 @@ class Store(
     MailQueue,
     Votes,
     Digests,
+    Library,
     Transactions,
     Secrets,
     Transfers,

@@ -26,3 +26,11 @@ class SubscriberNotFound(LookupError):
 
     def __init__(self, key: object) -> None:
         super().__init__(f"no subscriber {key!r}")
+
+
+class CollectionNotFound(LookupError):
+    """No collection has that id."""
+
+    def __init__(self, collection_id: int) -> None:
+        super().__init__(f"no collection {collection_id!r}")
+        self.collection_id = collection_id

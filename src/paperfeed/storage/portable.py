@@ -130,10 +130,33 @@ TABLES: tuple[Table, ...] = (
         "subscriber_id:int, period, message_id, papers:int, created_at:time",
     ),
     _table("digest_papers", "subscriber_id,paper_pk", "subscriber_id:int, paper_pk:int, period"),
+    _table(
+        "collections",
+        "id",
+        "id:int, owner_id:int, name, name_key, is_reading_list:bool, share_token, created_at:time",
+    ),
+    _table(
+        "collection_entries",
+        "collection_id,paper_pk",
+        "collection_id:int, paper_pk:int, added_at:time_ms",
+    ),
+    _table("paper_notes", "owner_id,paper_pk", "owner_id:int, paper_pk:int, text, updated_at:time"),
+    _table("papers_read", "owner_id,paper_pk", "owner_id:int, paper_pk:int, read_at:time"),
+    _table(
+        "papers_dismissed", "owner_id,paper_pk", "owner_id:int, paper_pk:int, dismissed_at:time"
+    ),
+    _table("follows", "owner_id,kind,value", "owner_id:int, kind, value, created_at:time_ms"),
+    _table("feed_tokens", "owner_id", "owner_id:int, digest"),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).
-GENERATED_KEYS = {"papers": "pk", "subscribers": "id", "consent_log": "id", "outgoing_mail": "id"}
+GENERATED_KEYS = {
+    "papers": "pk",
+    "subscribers": "id",
+    "consent_log": "id",
+    "outgoing_mail": "id",
+    "collections": "id",
+}
 
 
 def table(name: str) -> Table:

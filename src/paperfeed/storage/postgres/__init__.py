@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paperfeed.storage.postgres.digests import DigestQueries
+from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
@@ -20,6 +21,7 @@ class PostgresStore(
     PeopleQueries,
     VoteQueries,
     DigestQueries,
+    LibraryQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and
