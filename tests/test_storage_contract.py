@@ -301,3 +301,16 @@ def test_a_list_change_counts_only_once_it_is_committed(store, database_url):
         assert other.list_version() > before
     finally:
         other.close()
+
+
+def test_a_readers_votes_are_listed_by_paper(store):
+    store.upsert_papers([make_paper("2606.00001"), make_paper("2606.00002")])
+    reader = store.create_subscriber("voter@example.org", _preferences(), NOW)
+    other = store.create_subscriber("other@example.org", _preferences(), NOW)
+    pks = store.pks_for_ids(["2606.00001", "2606.00002"])
+    assert store.voted_pks(reader.id) == set()
+    store.set_vote(reader.id, pks["2606.00001"], True, NOW)
+    store.set_vote(other.id, pks["2606.00002"], True, NOW)
+    assert store.voted_pks(reader.id) == {pks["2606.00001"]}
+    store.set_vote(reader.id, pks["2606.00001"], False, NOW)
+    assert store.voted_pks(reader.id) == set()

@@ -19,6 +19,7 @@ PATH_VALUES = {
     "month": "2026-06",
     "token": "not-a-token",
     "name": "nothing.eml",
+    "collection_id": "1",
 }
 
 

@@ -321,6 +321,10 @@ class Votes(Protocol):
         """Which of `paper_ids` the subscriber voted for."""
         ...
 
+    def voted_pks(self, subscriber_id: int) -> set[int]:
+        """Every paper the subscriber voted for (what "for you" learns from, with the saved)."""
+        ...
+
     def trend_half_life(self) -> float: ...
 
     def set_trend_half_life(self, hours: float, force: bool = False) -> int:

@@ -31,6 +31,6 @@ class SubscriberNotFound(LookupError):
 class CollectionNotFound(LookupError):
     """No collection has that id."""
 
-    def __init__(self, collection_id: int) -> None:
+    def __init__(self, collection_id: int | str) -> None:
         super().__init__(f"no collection {collection_id!r}")
         self.collection_id = collection_id

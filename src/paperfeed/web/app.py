@@ -23,7 +23,14 @@ from paperfeed.listings import BadPeriod
 from paperfeed.people.secret_key import ensure_secret_key
 from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
-from paperfeed.storage import PaperNotFound, Store, StoreBusy, SubscriberNotFound, open_store
+from paperfeed.storage import (
+    CollectionNotFound,
+    PaperNotFound,
+    Store,
+    StoreBusy,
+    SubscriberNotFound,
+    open_store,
+)
 from paperfeed.web.api_schema import api_schema
 from paperfeed.web.assets import mount_static
 from paperfeed.web.caching import GZIP_LEVEL, MINIMUM_GZIP, HttpCaching
@@ -60,7 +67,7 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, outbox, pages, people, votes
+    from paperfeed.web import api, feeds, library, outbox, pages, people, votes
 
     settings = ensure_secret_key(settings, store)
 
@@ -103,6 +110,7 @@ def create_app(
     mount_static(app, STATIC)
     app.include_router(people.router)
     app.include_router(votes.router)
+    app.include_router(library.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     if settings.dev:
@@ -129,6 +137,7 @@ def create_app(
     for error in (
         PaperNotFound,
         AuthorNotFound,
+        CollectionNotFound,
         SubscriberNotFound,
         BadPeriod,
         BadQuery,
@@ -196,7 +205,7 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 
 
 def _status_and_message(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, PaperNotFound | SubscriberNotFound | AuthorNotFound):
+    if isinstance(exc, PaperNotFound | SubscriberNotFound | AuthorNotFound | CollectionNotFound):
         return 404, str(exc)
     if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)

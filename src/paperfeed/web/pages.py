@@ -53,22 +53,26 @@ class SearchForm:
     page: int
 
 
-def _render(
-    request: Request, template: str, keep_s: float | None = None, **context: Any
+def render(
+    request: Request,
+    template: str,
+    keep_s: float | None = None,
+    keep: bool = True,
+    **context: Any,
 ) -> HTMLResponse:
     """The page; rendered for anyone not signed in, it is kept (for at most `keep_s` when
-    given) until the lists or the search indexes change (web/caching.py)."""
+    given) until the lists or the search indexes change (web/caching.py), unless `keep` is
+    False (a page built from what those versions do not follow, such as a shared collection).
+    A signed-in reader's page marks what they upvoted, saved, dismissed and read."""
     state = state_of(request)
-    context["voted_ids"] = _voted_ids(request, state, context)
-    headers = share_header("anonymous", keep_s) if rendered_for_anyone(request.scope) else None
+    context.update(_reader_marks(request, state, context))
+    kept = keep and rendered_for_anyone(request.scope)
+    headers = share_header("anonymous", keep_s) if kept else None
     return state.templates.TemplateResponse(request, template, context, headers=headers)
 
 
-def _voted_ids(request: Request, state: AppState, context: dict[str, Any]) -> set[str]:
-    """Which papers on the page the signed-in reader has upvoted (one query for the page)."""
-    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
-    if account is None:
-        return set()
+def _page_ids(context: dict[str, Any]) -> list[str]:
+    """The ids of the papers a page shows."""
     ids: list[str] = []
     listing = context.get("listing")
     if listing is not None:
@@ -77,15 +81,49 @@ def _voted_ids(request: Request, state: AppState, context: dict[str, Any]) -> se
     if results is not None:
         ids += [hit.paper.id for hit in results.hits]
     ids += [hit.paper.id for hit in context.get("similar") or ()]
+    ids += [entry.paper.id for entry in context.get("entries") or ()]
+    ids += [listed.paper.id for listed, *_ in context.get("items") or ()]
     if context.get("paper") is not None:
         ids.append(context["paper"].id)
-    return state.store.voted(account.id, ids) if ids else set()
+    return ids
+
+
+NO_MARKS: dict[str, set[str]] = {
+    "voted_ids": set(),
+    "saved_ids": set(),
+    "dismissed_ids": set(),
+    "read_ids": set(),
+}
+
+
+def _reader_marks(
+    request: Request, state: AppState, context: dict[str, Any]
+) -> dict[str, set[str]]:
+    """Which papers on the page the signed-in reader upvoted, saved, dismissed and read (a
+    few queries for the page; nothing for anyone not signed in)."""
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    ids = _page_ids(context) if account is not None else []
+    if account is None or not ids:
+        return NO_MARKS
+    pks = state.store.pks_for_ids(ids)
+    ids_of = {pk: paper_id for paper_id, pk in pks.items()}
+
+    def named(found: set[int]) -> set[str]:
+        return {ids_of[pk] for pk in found if pk in ids_of}
+
+    on_page = set(ids_of)
+    return {
+        "voted_ids": state.store.voted(account.id, ids),
+        "saved_ids": named(set(state.store.saved_in(account.id, on_page))),
+        "dismissed_ids": named(state.store.dismissed_pks(account.id) & on_page),
+        "read_ids": named(state.store.read_pks(account.id) & on_page),
+    }
 
 
 def _list_page(
     request: Request, listing: Listing | None, active: str, keep_s: float | None = None
 ) -> HTMLResponse:
-    return _render(request, "list.html", keep_s, listing=listing, active=active)
+    return render(request, "list.html", keep_s, listing=listing, active=active)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -96,7 +134,7 @@ def home(request: Request, p: str | None = None) -> HTMLResponse:
     listing = state.lists.get(
         ("latest", page), lambda: latest_listing(state.store, "date", page, LIST_PAGE)
     )
-    return _render(request, "list.html", listing=listing, active="daily", home=True)
+    return render(request, "list.html", listing=listing, active="daily", home=True)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
@@ -197,7 +235,7 @@ def search_page(
             filters=SearchFilters(form.categories, form.since, form.until),
             sort=form.sort,
         )
-    return _render(
+    return render(
         request,
         "search.html",
         form=form,
@@ -224,14 +262,14 @@ def author(request: Request, name: str, p: str | None = None) -> HTMLResponse:
         ("author", author_key(name), page),
         lambda: author_page(state.store, state.searcher.keyword, name, page, LIST_PAGE),
     )
-    return _render(request, "author.html", author=found, listing=found, active="")
+    return render(request, "author.html", author=found, listing=found, active="")
 
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """The JSON API, described from its OpenAPI schema."""
     base_url = state_of(request).settings.base_url.rstrip("/")
-    return _render(
+    return render(
         request, "docs.html", schema=request.app.openapi(), base_url=base_url, active="api"
     )
 
@@ -253,7 +291,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
             paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"
         )
     listed, similar = state.lists.get(("paper", paper.id), lambda: _paper_parts(state, paper))
-    return _render(request, "paper.html", paper=paper, listed=listed, similar=similar, active="")
+    return render(request, "paper.html", paper=paper, listed=listed, similar=similar, active="")
 
 
 def _paper_parts(state: AppState, paper: Paper) -> tuple[ListedPaper | None, list[Hit]]:

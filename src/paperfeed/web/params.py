@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from paperfeed.ids import BadIdentifier, parse_paper_id
+from paperfeed.storage import PaperNotFound, Store
+
 
 class BadRequest(ValueError):
     """A request parameter is missing or out of range; the message is shown to the client."""
@@ -50,3 +53,16 @@ def categories_param(raw: list[str]) -> tuple[str, ...]:
             if part and len(part) <= 40 and part not in found:
                 found.append(part)
     return tuple(found[:20])
+
+
+def paper_pk(store: Store, raw: str) -> tuple[str, int]:
+    """(id, pk) of the paper a path names, in any spelling of its id; PaperNotFound (a 404)
+    when it is not one or not in the catalog."""
+    try:
+        normalised, _ = parse_paper_id(raw)
+    except BadIdentifier:
+        raise PaperNotFound(raw[:80]) from None
+    pk = store.pks_for_ids([normalised]).get(normalised)
+    if pk is None:
+        raise PaperNotFound(normalised)
+    return normalised, pk

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from paperfeed.ids import BadIdentifier, paper_path, parse_paper_id
-from paperfeed.storage import PaperNotFound
+from paperfeed.ids import paper_path
 from paperfeed.web.app import state_of
+from paperfeed.web.params import paper_pk
 from paperfeed.web.security import CSRF_FIELD, check_csrf, current_subscriber
 
 router = APIRouter()
@@ -35,19 +35,13 @@ async def vote(request: Request, paper_id: str) -> Response:
     form = await request.form()
     check_csrf(request, state.settings, _text(form.get(CSRF_FIELD)))
     wants_json = "application/json" in request.headers.get("accept", "")
-    try:
-        normalised, _ = parse_paper_id(paper_id)
-    except BadIdentifier:
-        raise PaperNotFound(paper_id[:80]) from None
+    normalised, pk = paper_pk(state.store, paper_id)
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
     back = _local(form.get("next"), paper_path(normalised))
     if account is None:
         if wants_json:
             return JSONResponse({"error": "sign in to upvote"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
-    pk = state.store.pks_for_ids([normalised]).get(normalised)
-    if pk is None:
-        raise PaperNotFound(normalised)
     on = _text(form.get("on")) != "0"
     upvotes = state.store.set_vote(account.id, pk, on, datetime.now(UTC))
     if wants_json:

@@ -70,6 +70,13 @@ class VoteQueries(Database):
             ).fetchall()
         return {row["id"] for row in rows}
 
+    def voted_pks(self, subscriber_id: int) -> set[int]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT paper_pk FROM votes WHERE subscriber_id = %s", (subscriber_id,)
+            ).fetchall()
+        return {int(row["paper_pk"]) for row in rows}
+
     def trend_half_life(self) -> float:
         with self._conn() as conn:
             return _half_life(conn)

@@ -55,6 +55,12 @@ class VoteQueries(Database):
             )
         return found
 
+    def voted_pks(self, subscriber_id: int) -> set[int]:
+        rows = self.conn.execute(
+            "SELECT paper_pk FROM votes WHERE subscriber_id = ?", (subscriber_id,)
+        )
+        return {int(row[0]) for row in rows}
+
     def trend_half_life(self) -> float:
         return _half_life(self.conn)
 

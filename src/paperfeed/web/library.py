@@ -1,0 +1,319 @@
+"""A signed-in reader's library and "for you": save papers into collections, notes, read and
+"not interested" marks, collections shared by link, and recommendations with their reasons.
+
+Every form posts with its CSRF token; a browser without JavaScript is sent back to the page it
+came from, a script asking for JSON gets JSON. Nothing here is kept between readers: these
+pages are the reader's own (private, rendered for them alone)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from paperfeed.ids import paper_path
+from paperfeed.models import Collection, Subscriber
+from paperfeed.search.recommend import for_reader
+from paperfeed.storage import CollectionNotFound
+from paperfeed.web.app import AppState, state_of
+from paperfeed.web.pages import render
+from paperfeed.web.params import BadRequest, int_param, paper_pk
+from paperfeed.web.security import CSRF_FIELD, check_csrf, current_subscriber
+from paperfeed.web.votes import _local, _text
+
+router = APIRouter(include_in_schema=False)
+
+FOR_YOU_DAYS = 30  # "for you" shows papers of the catalog's last month unless asked for all
+FOR_YOU_SIZE = 30
+PAGE_SIZE = 50
+MAX_NOTE_CHARS = 10_000
+
+
+class SignInNeeded(Exception):
+    """The page or action is a signed-in reader's."""
+
+
+async def _form_action(
+    request: Request,
+) -> tuple[AppState, Subscriber | None, dict[str, Any], bool]:
+    """The state, the reader (None: not signed in), the checked form, and whether JSON is
+    wanted."""
+    state = state_of(request)
+    form = await request.form()
+    check_csrf(request, state.settings, _text(form.get(CSRF_FIELD)))
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    wants_json = "application/json" in request.headers.get("accept", "")
+    return state, account, dict(form), wants_json
+
+
+def _answer(wants_json: bool, back: str, data: dict[str, Any]) -> Response:
+    if wants_json:
+        return JSONResponse(data)
+    return RedirectResponse(back, status_code=303)
+
+
+def _sign_in(wants_json: bool) -> Response:
+    if wants_json:
+        return JSONResponse({"error": "sign in to keep a library"}, status_code=401)
+    return RedirectResponse("/signin", status_code=303)
+
+
+def _on(form: dict[str, Any]) -> bool:
+    return _text(form.get("on")) != "0"
+
+
+def _own_collection(state: AppState, account: Subscriber, raw: object) -> Collection:
+    """The reader's collection named by a form or path value; 404 for anyone else's."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text.isdigit() or len(text) > 18:
+        raise CollectionNotFound(text[:40])
+    collection = state.store.get_collection(int(text))
+    if collection.owner_id != account.id:
+        raise CollectionNotFound(text)  # another reader's: as if it did not exist
+    return collection
+
+
+@router.post("/papers/{paper_id:path}/save", response_model=None)
+async def save(request: Request, paper_id: str) -> Response:
+    """Save a paper (on=1, the default) into `collection` (the reading list when not given),
+    or take it out (on=0)."""
+    state, account, form, wants_json = await _form_action(request)
+    normalised, pk = paper_pk(state.store, paper_id)
+    if account is None:
+        return _sign_in(wants_json)
+    now = datetime.now(UTC)
+    if form.get("collection"):
+        collection = _own_collection(state, account, form.get("collection"))
+    else:
+        collection = state.store.reading_list(account.id, now)
+    if _on(form):
+        state.store.save_papers(collection.id, [pk], now)
+    else:
+        state.store.remove_paper(collection.id, pk)
+    saved = pk in state.store.saved_pks(account.id)
+    back = _local(form.get("next"), paper_path(normalised))
+    return _answer(wants_json, back, {"saved": saved, "collection": collection.id})
+
+
+@router.post("/papers/{paper_id:path}/dismiss", response_model=None)
+async def dismiss(request: Request, paper_id: str) -> Response:
+    """Not interested (on=1): papers like it go down in "for you", and it is not shown there
+    again; on=0 takes it back."""
+    state, account, form, wants_json = await _form_action(request)
+    normalised, pk = paper_pk(state.store, paper_id)
+    if account is None:
+        return _sign_in(wants_json)
+    on = _on(form)
+    state.store.dismiss(account.id, pk, on, datetime.now(UTC))
+    back = _local(form.get("next"), paper_path(normalised))
+    return _answer(wants_json, back, {"dismissed": on})
+
+
+@router.post("/papers/{paper_id:path}/read", response_model=None)
+async def mark_read(request: Request, paper_id: str) -> Response:
+    state, account, form, wants_json = await _form_action(request)
+    normalised, pk = paper_pk(state.store, paper_id)
+    if account is None:
+        return _sign_in(wants_json)
+    on = _on(form)
+    state.store.mark_read(account.id, pk, on, datetime.now(UTC))
+    back = _local(form.get("next"), paper_path(normalised))
+    return _answer(wants_json, back, {"read": on})
+
+
+@router.post("/papers/{paper_id:path}/note", response_model=None)
+async def note(request: Request, paper_id: str) -> Response:
+    """The reader's note on a paper (an empty one deletes it)."""
+    state, account, form, wants_json = await _form_action(request)
+    normalised, pk = paper_pk(state.store, paper_id)
+    if account is None:
+        return _sign_in(wants_json)
+    text = _text(form.get("note")) or ""
+    if len(text) > MAX_NOTE_CHARS:
+        raise BadRequest(f"a note holds at most {MAX_NOTE_CHARS:,} characters")
+    state.store.set_note(account.id, pk, text or None, datetime.now(UTC))
+    back = _local(form.get("next"), paper_path(normalised))
+    return _answer(wants_json, back, {"note": text.strip() or None})
+
+
+def _reader(request: Request) -> tuple[AppState, Subscriber]:
+    state = state_of(request)
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    if account is None:
+        raise SignInNeeded()
+    return state, account
+
+
+def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    """A library page: the reader's own (or a shared collection, which the kept answers'
+    versions do not follow), so never kept."""
+    return render(request, template, keep=False, **context)
+
+
+@router.get("/library", response_model=None)
+def library(request: Request) -> Response:
+    """The reader's collections."""
+    try:
+        state, account = _reader(request)
+    except SignInNeeded:
+        return RedirectResponse("/signin", status_code=303)
+    state.store.reading_list(account.id, datetime.now(UTC))
+    collections = state.store.collections_of(account.id)
+    base = state.settings.base_url.rstrip("/")
+    return _page(request, "library.html", collections=collections, base_url=base, active="library")
+
+
+@router.post("/library", response_model=None)
+async def create_collection(request: Request) -> Response:
+    state, account, form, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    try:
+        collection = state.store.create_collection(
+            account.id, _text(form.get("name")) or "", datetime.now(UTC)
+        )
+    except ValueError as exc:  # an empty or too long name: the store says which
+        raise BadRequest(str(exc)) from None
+    return _answer(wants_json, f"/library/{collection.id}", {"collection": collection.id})
+
+
+@router.get("/library/{collection_id}", response_model=None)
+def collection_page(
+    request: Request, collection_id: str, q: str = "", p: str | None = None
+) -> Response:
+    """One collection: its papers, newest saved first, with notes; `q` searches within it."""
+    try:
+        state, account = _reader(request)
+    except SignInNeeded:
+        return RedirectResponse("/signin", status_code=303)
+    collection = _own_collection(state, account, collection_id)
+    return _collection_view(request, state, collection, q, p, own=True)
+
+
+@router.get("/shared/{token}", response_model=None)
+def shared_collection(request: Request, token: str, q: str = "", p: str | None = None) -> Response:
+    """A collection its owner shared by link (read-only)."""
+    state = state_of(request)
+    collection = state.store.collection_by_share_token(token[:100])
+    if collection is None:
+        raise CollectionNotFound("this link")
+    return _collection_view(request, state, collection, q, p, own=False)
+
+
+def _matches(words: list[str]) -> Callable[[Any], bool]:
+    def match(entry: Any) -> bool:
+        text = " ".join(
+            [
+                entry.paper.title,
+                entry.paper.abstract,
+                " ".join(entry.paper.authors),
+                entry.note or "",
+            ]
+        ).lower()
+        return all(word in text for word in words)
+
+    return match
+
+
+def _collection_view(
+    request: Request, state: AppState, collection: Collection, q: str, p: str | None, own: bool
+) -> HTMLResponse:
+    page = int_param("p", p, 0, 0, 10_000)
+    words = q.lower().split()[:20]
+    if words:  # a reader's library is small enough to search in full
+        entries = state.store.collection_entries(collection.id, 10_000, 0)
+        entries = [e for e in entries if _matches(words)(e)]
+        total = len(entries)
+        entries = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    else:
+        entries = state.store.collection_entries(collection.id, PAGE_SIZE, page * PAGE_SIZE)
+        total = collection.size
+    base = state.settings.base_url.rstrip("/")
+    return _page(
+        request,
+        "collection.html",
+        collection=collection,
+        entries=entries,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        q=q,
+        own=own,
+        base_url=base,
+        active="library",
+    )
+
+
+@router.post("/library/{collection_id}/rename", response_model=None)
+async def rename(request: Request, collection_id: str) -> Response:
+    state, account, form, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    collection = _own_collection(state, account, collection_id)
+    try:
+        renamed = state.store.rename_collection(collection.id, _text(form.get("name")) or "")
+    except ValueError as exc:  # empty, too long, or the name of another of theirs
+        raise BadRequest(str(exc)) from None
+    return _answer(wants_json, f"/library/{renamed.id}", {"name": renamed.name})
+
+
+@router.post("/library/{collection_id}/delete", response_model=None)
+async def delete(request: Request, collection_id: str) -> Response:
+    state, account, _, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    collection = _own_collection(state, account, collection_id)
+    state.store.delete_collection(collection.id)
+    return _answer(wants_json, "/library", {"deleted": collection.id})
+
+
+@router.post("/library/{collection_id}/share", response_model=None)
+async def share(request: Request, collection_id: str) -> Response:
+    """on=1: anyone with the (new, unguessable) link can see the collection; on=0: private."""
+    state, account, form, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    collection = _own_collection(state, account, collection_id)
+    token = secrets.token_urlsafe(18) if _on(form) else None
+    shared = state.store.share_collection(collection.id, token)
+    link = f"{state.settings.base_url.rstrip('/')}/shared/{token}" if token else None
+    return _answer(wants_json, f"/library/{shared.id}", {"shared": link})
+
+
+@router.get("/for-you", response_model=None)
+def for_you(request: Request, interest: str | None = None, all: str | None = None) -> Response:
+    """Papers for the reader, each with its reason; `interest` = one collection's; `all`: the
+    whole catalog, not only its last FOR_YOU_DAYS days."""
+    try:
+        state, account = _reader(request)
+    except SignInNeeded:
+        return RedirectResponse("/signin", status_code=303)
+    chosen = _own_collection(state, account, interest) if interest else None
+    latest = state.store.latest_day()
+    since = None if all or latest is None else latest - timedelta(days=FOR_YOU_DAYS)
+    vectors = state.searcher.vectors
+    found = (
+        for_reader(
+            state.store, vectors, account.id, chosen.id if chosen else None, since, FOR_YOU_SIZE
+        )
+        if vectors is not None
+        else []
+    )
+    listed = state.store.listed_by_pk([r.pk for r in found])
+    reasons = state.store.papers_by_pk({r.because for r in found})
+    items = [(listed[r.pk], reasons.get(r.because), r.score) for r in found if r.pk in listed]
+    collections = [c for c in state.store.collections_of(account.id) if c.size]
+    return _page(
+        request,
+        "for_you.html",
+        items=items,
+        interest=chosen,
+        collections=collections,
+        since=since,
+        semantic=vectors is not None,
+        active="for-you",
+    )

@@ -1,0 +1,134 @@
+"""The library over HTTP: save, not interested, read, notes, collections (private, shared by
+link), and "for you" with its reasons; other readers see none of it."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import build_web_app
+
+
+@pytest.fixture
+def app(store, mail_settings, tmp_path, fake_embedder):
+    return build_web_app(store, mail_settings, tmp_path, fake_embedder)
+
+
+def _token(client: TestClient, url: str = "/") -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(url).text)[1]
+
+
+def _sign_in(client: TestClient, inbox, address: str) -> None:
+    client.post("/signin", data={"email": address, "csrf": _token(client, "/signin")})
+    text = inbox.to(address)[-1].get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
+    assert client.post(link, data={"csrf": _token(client, link)}).status_code == 200
+
+
+def _post(client: TestClient, path: str, **data: str):
+    return client.post(path, data={"csrf": _token(client), **data}, follow_redirects=False)
+
+
+@pytest.fixture
+def ada(app, smtp_server):
+    _, inbox = smtp_server
+    with TestClient(app, base_url="https://testserver") as client:
+        _sign_in(client, inbox, "ada@example.org")
+        yield client
+
+
+def test_saving_a_paper_puts_it_in_the_reading_list_and_marks_it_everywhere(ada):
+    answer = _post(ada, "/papers/2606.10002/save", next="/papers/date/2026-06-24")
+    assert answer.status_code == 303 and answer.headers["location"] == "/papers/date/2026-06-24"
+    day = ada.get("/papers/date/2026-06-24").text
+    assert 'aria-pressed="true">Saved</button>' in day
+    library = ada.get("/library").text
+    assert "Reading list" in library and "(1 paper)" in library
+    reading = re.search(r'href="(/library/\d+)">Reading list', library)[1]
+    page = ada.get(reading).text
+    assert "Learning nonlinear dynamics from data" in page
+    taken_back = ada.post(
+        "/papers/2606.10002/save",
+        data={"csrf": _token(ada), "on": "0"},
+        headers={"Accept": "application/json"},
+    )
+    assert taken_back.json() == {"saved": False, "collection": int(reading.rsplit("/", 1)[1])}
+    assert "(0 papers)" in ada.get("/library").text
+
+
+def test_collections_notes_read_marks_and_search_within(ada):
+    made = _post(ada, "/library", name="Dynamics")
+    assert made.status_code == 303
+    collection = made.headers["location"]
+    cid = collection.rsplit("/", 1)[1]
+    assert _post(ada, "/library", name="  dynamics ").headers["location"] == collection
+    for paper in ("2606.10001", "2606.10002"):
+        _post(ada, f"/papers/{paper}/save", collection=cid)
+    _post(ada, "/papers/2606.10001/note", note="Koopman <b>notes</b> & more")
+    _post(ada, "/papers/2606.10001/read", on="1")
+    page = ada.get(collection).text
+    assert "2 papers" in page and "Koopman &lt;b&gt;notes&lt;/b&gt; &amp; more" in page
+    assert 'aria-pressed="true">Read</button>' in page
+    found = ada.get(collection, params={"q": "koopman notes"}).text
+    assert "1 paper matching" in found and "Learning nonlinear dynamics" not in found
+    renamed = _post(ada, f"{collection}/rename", name="Koopman and friends")
+    assert renamed.status_code == 303 and "Koopman and friends" in ada.get(collection).text
+    too_long = _post(ada, f"{collection}/rename", name="x" * 101)
+    assert too_long.status_code == 400
+    assert _post(ada, f"{collection}/delete").headers["location"] == "/library"
+    assert ada.get(collection).status_code == 404
+
+
+def test_a_collection_is_private_until_shared_and_private_again(ada, app, smtp_server):
+    _, inbox = smtp_server
+    collection = _post(ada, "/library", name="Shared reading").headers["location"]
+    _post(ada, "/papers/2606.10005/save", collection=collection.rsplit("/", 1)[1])
+    with TestClient(app, base_url="https://testserver") as bob:
+        _sign_in(bob, inbox, "bob@example.org")
+        assert bob.get(collection).status_code == 404  # another reader's: not found
+        stolen = _post(bob, "/papers/2606.10001/save", collection=collection.rsplit("/", 1)[1])
+        assert stolen.status_code == 404
+        shared = ada.post(
+            f"{collection}/share",
+            data={"csrf": _token(ada), "on": "1"},
+            headers={"Accept": "application/json"},
+        ).json()["shared"]
+        link = shared.removeprefix("https://papers.example.org")
+        with TestClient(app, base_url="https://testserver") as anyone:
+            page = anyone.get(link)
+            assert page.status_code == 200 and "Vision transformers at scale" in page.text
+            assert "Remove from" not in page.text and "Delete this collection" not in page.text
+            _post(ada, f"{collection}/share", on="0")
+            assert anyone.get(link).status_code == 404
+
+
+def test_not_signed_in_readers_are_sent_to_sign_in(app):
+    with TestClient(app, base_url="https://testserver") as anyone:
+        assert anyone.get("/library", follow_redirects=False).headers["location"] == "/signin"
+        assert anyone.get("/for-you", follow_redirects=False).headers["location"] == "/signin"
+        answer = anyone.post(
+            "/papers/2606.10001/save",
+            data={"csrf": _token(anyone)},
+            headers={"Accept": "application/json"},
+        )
+        assert answer.status_code == 401
+        assert anyone.post("/papers/2606.10001/save", data={}).status_code == 400  # no token
+        assert "Not interested" not in anyone.get("/").text
+
+
+def test_for_you_recommends_with_reasons_and_leaves_out_saved_and_dismissed(ada):
+    empty = ada.get("/for-you").text
+    assert "Nothing yet" in empty
+    _post(ada, "/papers/2606.10001/save")
+    page = ada.get("/for-you", params={"all": "1"}).text
+    reasons = re.findall(r'<span class="why">like “([^”]*)”</span>', page)
+    assert reasons and set(reasons) == {"Koopman operators for dynamical systems"}
+    shown = re.findall(r'<h2 class="paper-title tex">\s*<a href="/papers/([^"]+)"', page)
+    assert "2606.10001" not in shown  # saved: not suggested again
+    first = shown[0]
+    _post(ada, f"/papers/{first}/dismiss")
+    again = ada.get("/for-you", params={"all": "1"}).text
+    again_shown = re.findall(r'<h2 class="paper-title tex">\s*<a href="/papers/([^"]+)"', again)
+    assert first not in again_shown and len(again_shown) == len(shown) - 1
+    _post(ada, f"/papers/{first}/dismiss", on="0")
+    assert first in ada.get("/for-you", params={"all": "1"}).text
