@@ -132,3 +132,26 @@ def test_for_you_recommends_with_reasons_and_leaves_out_saved_and_dismissed(ada)
     assert first not in again_shown and len(again_shown) == len(shown) - 1
     _post(ada, f"/papers/{first}/dismiss", on="0")
     assert first in ada.get("/for-you", params={"all": "1"}).text
+
+
+def test_follows_bring_their_new_papers_first_each_with_its_reason(ada):
+    author = ada.get("/authors/Ada Lovelace").text
+    assert 'aria-pressed="false">Follow</button>' in author
+    followed = _post(ada, "/follow", kind="author", value="Ada Lovelace", next="/authors/x")
+    assert followed.status_code == 303 and followed.headers["location"] == "/authors/x"
+    assert 'aria-pressed="true">Following</button>' in ada.get("/authors/Ada Lovelace").text
+    _post(ada, "/follow", kind="category", value="cs.CV")
+    _post(ada, "/follow", kind="search", value="dynamics")
+    page = ada.get("/for-you").text
+    assert "From what you follow" in page
+    reasons = set(re.findall(r'<span class="why">([^<]*)</span>', page))
+    assert "by Ada Lovelace, whom you follow" in reasons  # the first follow wins
+    library = ada.get("/library").text
+    assert "Stop following" in library and "cs.CV" in library
+    _post(ada, "/follow", kind="author", value="Ada Lovelace", on="0")
+    page = ada.get("/for-you").text
+    reasons = set(re.findall(r'<span class="why">([^<]*)</span>', page))
+    assert "in cs.CV, which you follow" in reasons
+    assert "by Ada Lovelace, whom you follow" not in reasons
+    assert _post(ada, "/follow", kind="planet", value="Mars").status_code == 400
+    assert _post(ada, "/follow", kind="search", value="   ").status_code == 400

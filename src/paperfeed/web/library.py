@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperfeed.ids import paper_path
 from paperfeed.models import Collection, Subscriber
+from paperfeed.search.followed import followed_papers
 from paperfeed.search.recommend import for_reader
 from paperfeed.storage import CollectionNotFound
 from paperfeed.web.app import AppState, state_of
@@ -140,6 +141,12 @@ async def note(request: Request, paper_id: str) -> Response:
     return _answer(wants_json, back, {"note": text.strip() or None})
 
 
+def _seen(state: AppState, owner_id: int) -> set[int]:
+    """What "for you" never shows a reader again: read, saved, dismissed."""
+    store = state.store
+    return store.read_pks(owner_id) | store.saved_pks(owner_id) | store.dismissed_pks(owner_id)
+
+
 def _reader(request: Request) -> tuple[AppState, Subscriber]:
     state = state_of(request)
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
@@ -163,8 +170,10 @@ def library(request: Request) -> Response:
         return RedirectResponse("/signin", status_code=303)
     state.store.reading_list(account.id, datetime.now(UTC))
     collections = state.store.collections_of(account.id)
-    base = state.settings.base_url.rstrip("/")
-    return _page(request, "library.html", collections=collections, base_url=base, active="library")
+    follows = state.store.follows_of(account.id)
+    return _page(
+        request, "library.html", collections=collections, follows=follows, active="library"
+    )
 
 
 @router.post("/library", response_model=None)
@@ -284,6 +293,33 @@ async def share(request: Request, collection_id: str) -> Response:
     return _answer(wants_json, f"/library/{shared.id}", {"shared": link})
 
 
+FOLLOW_KINDS = ("author", "category", "search")
+
+
+@router.post("/follow", response_model=None)
+async def follow(request: Request) -> Response:
+    """Follow (on=1) or stop following (on=0) an author, a category or a search (`kind`,
+    `value`): their new papers come first in "for you", each with its reason."""
+    state, account, form, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    kind = _text(form.get("kind")) or ""
+    if kind not in FOLLOW_KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(FOLLOW_KINDS)}")
+    value = _text(form.get("value")) or ""
+    try:
+        if _on(form):
+            state.store.follow(account.id, kind, value, datetime.now(UTC))
+        else:
+            state.store.unfollow(account.id, kind, value)
+    except ValueError as exc:  # an empty or too long value: the store says which
+        raise BadRequest(str(exc)) from None
+    following = any(
+        f.kind == kind and f.value == value.strip() for f in state.store.follows_of(account.id)
+    )
+    return _answer(wants_json, _local(form.get("next"), "/library"), {"following": following})
+
+
 @router.get("/for-you", response_model=None)
 def for_you(request: Request, interest: str | None = None, all: str | None = None) -> Response:
     """Papers for the reader, each with its reason; `interest` = one collection's; `all`: the
@@ -307,10 +343,17 @@ def for_you(request: Request, interest: str | None = None, all: str | None = Non
     reasons = state.store.papers_by_pk({r.because for r in found})
     items = [(listed[r.pk], reasons.get(r.because), r.score) for r in found if r.pk in listed]
     collections = [c for c in state.store.collections_of(account.id) if c.size]
+    follows = state.store.follows_of(account.id) if chosen is None else []
+    seen = _seen(state, account.id)
+    brought = [f for f in followed_papers(state.searcher, follows, since) if f.pk not in seen]
+    shown = state.store.listed_by_pk([f.pk for f in brought])
+    from_follows = [(shown[f.pk], f.reason) for f in brought if f.pk in shown]
     return _page(
         request,
         "for_you.html",
         items=items,
+        from_follows=from_follows,
+        follows=follows,
         interest=chosen,
         collections=collections,
         since=since,

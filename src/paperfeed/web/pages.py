@@ -262,7 +262,14 @@ def author(request: Request, name: str, p: str | None = None) -> HTMLResponse:
         ("author", author_key(name), page),
         lambda: author_page(state.store, state.searcher.keyword, name, page, LIST_PAGE),
     )
-    return render(request, "author.html", author=found, listing=found, active="")
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    following = account is not None and any(
+        f.kind == "author" and author_key(f.value) == found.key
+        for f in state.store.follows_of(account.id)
+    )
+    return render(
+        request, "author.html", author=found, listing=found, following=following, active=""
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)
