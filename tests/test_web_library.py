@@ -155,3 +155,30 @@ def test_follows_bring_their_new_papers_first_each_with_its_reason(ada):
     assert "by Ada Lovelace, whom you follow" not in reasons
     assert _post(ada, "/follow", kind="planet", value="Mars").status_code == 400
     assert _post(ada, "/follow", kind="search", value="   ").status_code == 400
+
+
+def test_private_feeds_follow_for_you_and_collections_until_revoked(ada, app):
+    import feedparser
+
+    _post(ada, "/papers/2606.10001/save")
+    page = _post(ada, "/library/feed", on="1").text
+    link = re.search(r"https://papers\.example\.org(/feeds/for-you/[\w-]+)</code>", page)[1]
+    collection = re.search(r"https://papers\.example\.org(/feeds/collection/[\w-]+/\d+)", page)[1]
+    with TestClient(app, base_url="https://testserver") as reader:  # a feed reader: no cookies
+        feed = reader.get(link)
+        assert feed.status_code == 200 and feed.headers["cache-control"] == "private, no-cache"
+        entries = feedparser.parse(feed.content).entries
+        assert entries and "2606.10001" not in {e.link.rsplit("/", 1)[1] for e in entries}
+        saved = feedparser.parse(reader.get(collection).content).entries
+        assert [e.link.rsplit("/", 1)[1] for e in saved] == ["2606.10001"]
+        later = ada.get("/library").text
+        assert link not in later and "not shown again" in later  # the link is shown once
+        replaced = _post(ada, "/library/feed", on="1").text
+        assert reader.get(link).status_code == 404  # the old link stopped
+        new_link = re.search(
+            r"https://papers\.example\.org(/feeds/for-you/[\w-]+)</code>", replaced
+        )[1]
+        assert reader.get(new_link).status_code == 200
+        _post(ada, "/library/feed", on="0")
+        assert reader.get(new_link).status_code == 404
+        assert reader.get("/feeds/for-you/made-up-token").status_code == 404

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from paperfeed.ids import paper_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.models import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, Paper, clip
+from paperfeed.search.followed import followed_papers
+from paperfeed.search.recommend import for_reader
 from paperfeed.web.app import state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
+from paperfeed.web.library import FOR_YOU_DAYS, own_collection, seen_by
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 
@@ -76,15 +79,18 @@ def _respond(
     page_path: str,
     papers: list[tuple[Paper, date | None]],
     keep_s: float | None = None,
+    private: bool = False,
 ) -> Response:
     """The feed; the same for every reader, so kept until the lists or the indexes change (for
-    at most `keep_s` when given)."""
+    at most `keep_s` when given). A reader's `private` feed is never kept, and no shared
+    cache may keep it."""
     base = state_of(request).settings.base_url.rstrip("/")
     self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    headers = {"Cache-Control": "private, no-cache"} if private else share_header("public", keep_s)
     return Response(
         atom_feed(title, self_url, base + page_path, base, papers),
         media_type=MEDIA_TYPE,
-        headers=share_header("public", keep_s),
+        headers=headers,
     )
 
 
@@ -126,3 +132,56 @@ def search(request: Request, q: str = "") -> Response:
     page = "/search?" + urlencode({"q": q})
     papers = [(hit.paper, hit.paper.listed) for hit in hits]
     return _respond(request, f"{state.settings.site_name}: search for {q[:80]!r}", page, papers)
+
+
+def _owner(request: Request, token: str) -> int:
+    """The reader a private feed token belongs to; 404 for any other (revoked, made up)."""
+    owner = state_of(request).store.owner_of_feed_token(token[:200])
+    if owner is None:
+        raise HTTPException(404)  # replaced or turned off in the library, or never made
+    return owner
+
+
+@router.get("/for-you/{token}")
+def for_you(request: Request, token: str, interest: str | None = None) -> Response:
+    """A reader's "for you" (or one collection's, `interest`), for a feed reader: the link's
+    token is the key (made and revoked in the library)."""
+    state = state_of(request)
+    owner = _owner(request, token)
+    collection = None
+    if interest:
+        collection = own_collection(state, owner, interest)
+    latest = state.store.latest_day()
+    since = None if latest is None else latest - timedelta(days=FOR_YOU_DAYS)
+    pks: list[int] = []
+    if collection is None:
+        seen = seen_by(state, owner)
+        follows = state.store.follows_of(owner)
+        pks += [f.pk for f in followed_papers(state.searcher, follows, since) if f.pk not in seen]
+    if state.searcher.vectors is not None:
+        found = for_reader(
+            state.store,
+            state.searcher.vectors,
+            owner,
+            collection.id if collection else None,
+            since,
+            FEED_SIZE,
+        )
+        pks += [r.pk for r in found if r.pk not in pks]
+    listed = state.store.listed_by_pk(pks[: FEED_SIZE * 2])
+    papers = [(listed[pk].paper, listed[pk].day) for pk in pks if pk in listed]
+    name = f"for you: {collection.name}" if collection else "for you"
+    page = "/for-you" + (f"?interest={collection.id}" if collection else "")
+    return _respond(request, f"{state.settings.site_name}: {name}", page, papers, private=True)
+
+
+@router.get("/collection/{token}/{collection_id}")
+def collection(request: Request, token: str, collection_id: str) -> Response:
+    """One of the reader's collections, the newest saved first."""
+    state = state_of(request)
+    owner = _owner(request, token)
+    chosen = own_collection(state, owner, collection_id)
+    entries = state.store.collection_entries(chosen.id, 100, 0)
+    papers: list[tuple[Paper, date | None]] = [(e.paper, e.added_at.date()) for e in entries]
+    title = f"{state.settings.site_name}: {chosen.name}"
+    return _respond(request, title, f"/library/{chosen.id}", papers, private=True)

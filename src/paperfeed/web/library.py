@@ -67,13 +67,13 @@ def _on(form: dict[str, Any]) -> bool:
     return _text(form.get("on")) != "0"
 
 
-def _own_collection(state: AppState, account: Subscriber, raw: object) -> Collection:
+def own_collection(state: AppState, owner_id: int, raw: object) -> Collection:
     """The reader's collection named by a form or path value; 404 for anyone else's."""
     text = str(raw).strip() if raw is not None else ""
     if not text.isdigit() or len(text) > 18:
         raise CollectionNotFound(text[:40])
     collection = state.store.get_collection(int(text))
-    if collection.owner_id != account.id:
+    if collection.owner_id != owner_id:
         raise CollectionNotFound(text)  # another reader's: as if it did not exist
     return collection
 
@@ -88,7 +88,7 @@ async def save(request: Request, paper_id: str) -> Response:
         return _sign_in(wants_json)
     now = datetime.now(UTC)
     if form.get("collection"):
-        collection = _own_collection(state, account, form.get("collection"))
+        collection = own_collection(state, account.id, form.get("collection"))
     else:
         collection = state.store.reading_list(account.id, now)
     if _on(form):
@@ -141,7 +141,7 @@ async def note(request: Request, paper_id: str) -> Response:
     return _answer(wants_json, back, {"note": text.strip() or None})
 
 
-def _seen(state: AppState, owner_id: int) -> set[int]:
+def seen_by(state: AppState, owner_id: int) -> set[int]:
     """What "for you" never shows a reader again: read, saved, dismissed."""
     store = state.store
     return store.read_pks(owner_id) | store.saved_pks(owner_id) | store.dismissed_pks(owner_id)
@@ -168,12 +168,39 @@ def library(request: Request) -> Response:
         state, account = _reader(request)
     except SignInNeeded:
         return RedirectResponse("/signin", status_code=303)
+    return _library_page(request, state, account)
+
+
+def _library_page(
+    request: Request, state: AppState, account: Subscriber, feed_token: str | None = None
+) -> HTMLResponse:
     state.store.reading_list(account.id, datetime.now(UTC))
-    collections = state.store.collections_of(account.id)
-    follows = state.store.follows_of(account.id)
     return _page(
-        request, "library.html", collections=collections, follows=follows, active="library"
+        request,
+        "library.html",
+        collections=state.store.collections_of(account.id),
+        follows=state.store.follows_of(account.id),
+        has_feed=state.store.feed_token(account.id) is not None,
+        feed_token=feed_token,
+        base_url=state.settings.base_url.rstrip("/"),
+        active="library",
     )
+
+
+@router.post("/library/feed", response_model=None)
+async def private_feed(request: Request) -> Response:
+    """on=1: a new private feed link for "for you" and the collections (the old one stops
+    working; the link is shown now, once: only its digest is kept); on=0: no private feed."""
+    state, account, form, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    token = secrets.token_urlsafe(24) if _on(form) else None
+    state.store.set_feed_token(account.id, token)
+    base = state.settings.base_url.rstrip("/")
+    link = f"{base}/feeds/for-you/{token}" if token else None
+    if wants_json:
+        return JSONResponse({"feed": link})
+    return _library_page(request, state, account, feed_token=token)
 
 
 @router.post("/library", response_model=None)
@@ -199,7 +226,7 @@ def collection_page(
         state, account = _reader(request)
     except SignInNeeded:
         return RedirectResponse("/signin", status_code=303)
-    collection = _own_collection(state, account, collection_id)
+    collection = own_collection(state, account.id, collection_id)
     return _collection_view(request, state, collection, q, p, own=True)
 
 
@@ -262,7 +289,7 @@ async def rename(request: Request, collection_id: str) -> Response:
     state, account, form, wants_json = await _form_action(request)
     if account is None:
         return _sign_in(wants_json)
-    collection = _own_collection(state, account, collection_id)
+    collection = own_collection(state, account.id, collection_id)
     try:
         renamed = state.store.rename_collection(collection.id, _text(form.get("name")) or "")
     except ValueError as exc:  # empty, too long, or the name of another of theirs
@@ -275,7 +302,7 @@ async def delete(request: Request, collection_id: str) -> Response:
     state, account, _, wants_json = await _form_action(request)
     if account is None:
         return _sign_in(wants_json)
-    collection = _own_collection(state, account, collection_id)
+    collection = own_collection(state, account.id, collection_id)
     state.store.delete_collection(collection.id)
     return _answer(wants_json, "/library", {"deleted": collection.id})
 
@@ -286,7 +313,7 @@ async def share(request: Request, collection_id: str) -> Response:
     state, account, form, wants_json = await _form_action(request)
     if account is None:
         return _sign_in(wants_json)
-    collection = _own_collection(state, account, collection_id)
+    collection = own_collection(state, account.id, collection_id)
     token = secrets.token_urlsafe(18) if _on(form) else None
     shared = state.store.share_collection(collection.id, token)
     link = f"{state.settings.base_url.rstrip('/')}/shared/{token}" if token else None
@@ -328,7 +355,7 @@ def for_you(request: Request, interest: str | None = None, all: str | None = Non
         state, account = _reader(request)
     except SignInNeeded:
         return RedirectResponse("/signin", status_code=303)
-    chosen = _own_collection(state, account, interest) if interest else None
+    chosen = own_collection(state, account.id, interest) if interest else None
     latest = state.store.latest_day()
     since = None if all or latest is None else latest - timedelta(days=FOR_YOU_DAYS)
     vectors = state.searcher.vectors
@@ -344,7 +371,7 @@ def for_you(request: Request, interest: str | None = None, all: str | None = Non
     items = [(listed[r.pk], reasons.get(r.because), r.score) for r in found if r.pk in listed]
     collections = [c for c in state.store.collections_of(account.id) if c.size]
     follows = state.store.follows_of(account.id) if chosen is None else []
-    seen = _seen(state, account.id)
+    seen = seen_by(state, account.id)
     brought = [f for f in followed_papers(state.searcher, follows, since) if f.pk not in seen]
     shown = state.store.listed_by_pk([f.pk for f in brought])
     from_follows = [(shown[f.pk], f.reason) for f in brought if f.pk in shown]
