@@ -300,3 +300,28 @@ def test_catalog_text_cannot_pass_for_the_reasons_marker(world, smtp_server, sto
     assert block[3] == "@@why@@"  # the abstract, as it is
     assert html.count("trending: 99 upvotes") == 1
     assert ">Marker @@why@@ and why in a title</a>" in html
+
+
+def test_a_reader_with_a_library_and_follows_gets_a_for_you_section(world, smtp_server, store):
+    settings, searcher, subscribe = world
+    _, inbox = smtp_server
+    ada = subscribe("ada@example.org", max_papers=6)
+    pks = store.pks_for_ids(["2606.20001", "2606.20007"])
+    shelf = store.reading_list(ada.id, NOW)
+    store.save_papers(shelf.id, [pks["2606.20001"]], NOW)  # Koopman operators, two days ago
+    store.follow(ada.id, "category", "cs.RO", NOW)
+    store.dismiss(ada.id, pks["2606.20007"], True, NOW)
+    subscribe("bob@example.org", max_papers=6)  # nothing saved, nothing followed
+    report = send_digests(searcher.store, searcher, settings, NOW, DAY)
+    assert report.saved == 2
+    text, html = _bodies(inbox.to("ada@example.org")[0])
+    section = text[text.index("== For you ==") :]
+    assert "Robot grasping with tactile sensing" in section
+    assert "in cs.RO, which you follow" in section
+    assert "Chaotic dynamical systems" in section  # like the Koopman paper she saved
+    assert "like “Koopman operators for dynamical systems”" in section
+    assert "Vision transformers at scale" not in section  # dismissed
+    assert text.count("papers.example.org/papers/2606.20008") == 1  # each paper once
+    assert "For you" in html
+    bob_text, _ = _bodies(inbox.to("bob@example.org")[0])
+    assert "== For you ==" not in bob_text

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from paperfeed.digest.schedule import DigestPeriod
-from paperfeed.embeddings import min_similarity
+from paperfeed.embeddings import min_similarity, strong_similarity
 from paperfeed.models import ListedPaper, Paper, SearchFilters, Subscriber
+from paperfeed.search.followed import followed_papers
+from paperfeed.search.recommend import for_reader
 from paperfeed.search.searcher import Searcher
 from paperfeed.storage import Store
 
@@ -45,10 +47,12 @@ class DigestPlan:
     period: DigestPeriod
     trending: tuple[Entry, ...]
     topics: tuple[tuple[str, tuple[Entry, ...]], ...]
+    for_you: tuple[Entry, ...] = ()  # from the reader's library and follows
 
     @property
     def entries(self) -> list[Entry]:
-        return [*self.trending, *(e for _, entries in self.topics for e in entries)]
+        topical = (e for _, entries in self.topics for e in entries)
+        return [*self.trending, *self.for_you, *topical]
 
     @property
     def pks(self) -> tuple[int, ...]:
@@ -197,6 +201,31 @@ def _take_trending(
     return chosen
 
 
+def personal_papers(
+    store: Store, searcher: Searcher, subscriber: Subscriber, period: DigestPeriod, limit: int
+) -> list[tuple[int, str]]:
+    """(pk, reason) of the period's papers for a reader with a library or follows: what they
+    follow first, then papers like what they saved and upvoted, strong matches only (no weak
+    match fills space; the bar is embeddings.strong_similarity). [] for anyone else."""
+    if not subscriber.is_account:
+        return []
+    window = period.since
+    found: dict[int, str] = {}
+    follows = store.follows_of(subscriber.id)
+    for followed in followed_papers(searcher, follows, window):
+        found.setdefault(followed.pk, followed.reason)
+    vectors, embedder = searcher.vectors, searcher.embedder
+    if vectors is not None and embedder is not None:
+        bar = strong_similarity(embedder.model_id)
+        liked = for_reader(store, vectors, subscriber.id, None, window, limit, min_score=bar)
+        if liked:
+            titles = store.papers_by_pk({r.because for r in liked})
+            for r in liked:
+                reason = titles[r.because].title if r.because in titles else ""
+                found.setdefault(r.pk, f"like “{reason}”")
+    return list(found.items())
+
+
 def plan_digest(
     subscriber: Subscriber,
     period: DigestPeriod,
@@ -204,8 +233,12 @@ def plan_digest(
     matcher: TopicMatcher,
     sent_before: set[int],
     trending_count: int,
+    personal: Sequence[tuple[int, str]] = (),
 ) -> DigestPlan | None:
-    """The digest for `subscriber`, or None when there is nothing new to send."""
+    """The digest for `subscriber`, or None when there is nothing new to send. `personal`:
+    (pk, reason) of the period's papers for this reader ("for you": followed, then like what
+    they saved, strong matches only), best first; they get up to half of what trending leaves
+    (all of it without topics)."""
     preferences = subscriber.preferences
     budget = preferences.max_papers
     wanted = frozenset(preferences.categories)
@@ -215,10 +248,21 @@ def plan_digest(
         return pk not in taken and (not wanted or bool(wanted & pool.categories[pk]))
 
     topics = preferences.topics
-    # With topics, trending takes at most half the mail (and PAPERFEED_DIGEST_TRENDING).
-    limit = min(trending_count, budget - budget // 2) if topics else budget
+    # With topics or "for you", trending takes at most half the mail (and
+    # PAPERFEED_DIGEST_TRENDING).
+    own = bool(topics or personal)
+    limit = min(trending_count, budget - budget // 2) if own else budget
     trending = _take_trending(pool, wanted, fits, taken, limit)
     remaining = budget - len(trending)
+    share = remaining - remaining // 2 if topics else remaining
+    for_you: list[Entry] = []
+    for pk, why in personal:
+        if len(for_you) >= share:
+            break
+        if pk in pool.by_pk and fits(pk):
+            for_you.append(Entry(pool.by_pk[pk], why))
+            taken.add(pk)
+    remaining -= len(for_you)
     sections: list[tuple[str, tuple[Entry, ...]]] = []
     for index, topic in enumerate(topics):
         if remaining <= 0:
@@ -234,9 +278,9 @@ def plan_digest(
         remaining -= len(chosen)
         if chosen:
             sections.append((topic, tuple(chosen)))
-    if topics and remaining > 0:
-        # The topics found less than their share: more trending papers fill the mail.
+    if own and remaining > 0:
+        # Topics and "for you" found less than their share: more trending papers fill it.
         trending += _take_trending(pool, wanted, fits, taken, remaining)
-    if not trending and not sections:
+    if not trending and not sections and not for_you:
         return None
-    return DigestPlan(subscriber, period, tuple(trending), tuple(sections))
+    return DigestPlan(subscriber, period, tuple(trending), tuple(sections), tuple(for_you))

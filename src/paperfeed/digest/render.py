@@ -167,6 +167,12 @@ class DigestRenderer:
             html_sections.append(html_section(title=title, blocks=self._join(plan.trending, 0)))
             text_sections.append(text_section(title=title, blocks=self._join(plan.trending, 1)))
         number = len(plan.trending) + 1
+        if plan.for_you:
+            html_sections.append(html_section(title="For you", blocks=self._join(plan.for_you, 0)))
+            text_sections.append(
+                text_section(title="For you", blocks=self._join(plan.for_you, 1, number))
+            )
+            number += len(plan.for_you)
         for topic, entries in plan.topics:
             title = f"Your topic: {topic}"
             html_sections.append(html_section(title=title, blocks=self._join(entries, 0)))

@@ -21,7 +21,13 @@ from datetime import date, datetime
 from multiprocessing.connection import Connection
 
 from paperfeed.config import Settings
-from paperfeed.digest.content import DigestPlan, PeriodPapers, TopicMatcher, plan_digest
+from paperfeed.digest.content import (
+    DigestPlan,
+    PeriodPapers,
+    TopicMatcher,
+    personal_papers,
+    plan_digest,
+)
 from paperfeed.digest.render import DigestRenderer
 from paperfeed.digest.schedule import DigestPeriod, due_day, period_for
 from paperfeed.mail.mailer import DeliveryReport, deliver_due, transport_for
@@ -167,6 +173,8 @@ class _Shard:
         records: list[DigestRecord] = []
         for subscriber in subscribers:
             with clock("choose papers"):
+                budget = subscriber.preferences.max_papers
+                personal = personal_papers(store, self.matcher.searcher, subscriber, period, budget)
                 plan = plan_digest(
                     subscriber,
                     period,
@@ -174,6 +182,7 @@ class _Shard:
                     self.matcher,
                     self.sent.get(subscriber.id, set()),
                     settings.digest_trending,
+                    personal,
                 )
             if plan is None:
                 report.empty += 1
