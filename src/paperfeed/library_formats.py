@@ -246,9 +246,10 @@ def bibtex_name(name: str) -> str:
     if not clean:
         return ""
     if ("{" in clean or "}" in clean) and _balanced(clean):
-        return "}".join(
+        kept = "}".join(
             "{".join(_escape_text(part) for part in chunk.split("{")) for chunk in clean.split("}")
         )
+        return "{" + kept + "}" if _AND.search(clean) else kept
     if _AND.search(clean) or clean.count(",") > 2 or (_CORPORATE.search(clean) and " " in clean):
         return "{" + _escape_text(clean) + "}"
     parts = _name_parts(clean)
@@ -262,8 +263,10 @@ def bibtex_name(name: str) -> str:
 
 def _surname_key(name: str) -> str:
     """The ASCII letters of an author's surname, without particles, for a citation key."""
-    clean = _clean(name).strip("{} ")
-    if _CORPORATE.search(clean) or _AND.search(clean):
+    clean = _clean(name)
+    braced = clean.startswith("{") and clean.endswith("}")  # BibTeX's one-piece name
+    clean = clean.strip("{} ")
+    if braced or _CORPORATE.search(clean) or _AND.search(clean):
         words = clean.split()[:1]
     elif "," in clean:
         words = clean.split(",", 1)[0].split()
@@ -500,6 +503,10 @@ class _Reader:
         return self.text[self.pos] if self.pos < self.limit else ""
 
     def _what(self) -> str:
+        """What stands at the reading position, for a problem's message."""
+        word = _NAME.match(self.text, self.pos, min(self.limit, self.pos + 30))
+        if word is not None:
+            return repr(word.group())
         char = self._peek()
         return repr(char) if char else "the end of the entry"
 
@@ -666,6 +673,12 @@ _ARXIV_MENTION = re.compile(
     r"arxiv(?:\s+preprint)?(?:\s*:\s*|\s+)(?:arxiv\s*:\s*)?([\w.\-/]+)", re.IGNORECASE
 )
 _ARXIV_DOI = re.compile(r"10\.48550/arxiv\.([\w.\-/]+)", re.IGNORECASE)
+# After eprint: the fields that hold an arXiv link, then a mention, then arXiv's own DOI.
+_ID_PLACES = (
+    (("url", "howpublished", "note", "pdf", "eprint"), _ARXIV_URL),
+    (("journal", "note", "howpublished", "number", "eid", "pages", "publisher"), _ARXIV_MENTION),
+    (("doi",), _ARXIV_DOI),
+)
 
 
 def _arxiv_id(candidate: str) -> str | None:
@@ -675,8 +688,8 @@ def _arxiv_id(candidate: str) -> str | None:
         return None
 
 
-def _first_id(pattern: re.Pattern[str], value: str) -> str | None:
-    for match in pattern.finditer(value):
+def _first_id(pattern: re.Pattern[str], value: str | None) -> str | None:
+    for match in pattern.finditer(value or ""):
         if found := _arxiv_id(match.group(1)):
             return found
     return None
@@ -691,13 +704,11 @@ def entry_arxiv_id(entry: BibEntry) -> str | None:
         trusted = prefix in ("", "arxiv") or name != "eprint"
         if trusted and name in fields and (found := _arxiv_id(fields[name])):
             return found
-    for name in ("url", "howpublished", "note", "pdf", "eprint"):
-        if found := _first_id(_ARXIV_URL, fields.get(name, "")):
-            return found
-    for name in ("journal", "note", "howpublished", "number", "eid", "pages", "publisher"):
-        if found := _first_id(_ARXIV_MENTION, fields.get(name, "")):
-            return found
-    return _first_id(_ARXIV_DOI, fields.get("doi", ""))
+    for names, pattern in _ID_PLACES:
+        for name in names:
+            if name in fields and (found := _first_id(pattern, fields[name])):
+                return found
+    return None
 
 
 def arxiv_ids_from_bibtex(
