@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from conftest import FIXTURES, make_paper
-from paperfeed.library_formats import (
+from paperfeed.library import (
     BibEntry,
     arxiv_ids_from_bibtex,
     bibtex_key,
