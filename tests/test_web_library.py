@@ -182,3 +182,40 @@ def test_private_feeds_follow_for_you_and_collections_until_revoked(ada, app):
         _post(ada, "/library/feed", on="0")
         assert reader.get(new_link).status_code == 404
         assert reader.get("/feeds/for-you/made-up-token").status_code == 404
+
+
+def test_import_a_list_or_bibtex_and_export_as_bibtex_csv_and_json(ada, app):
+    import csv
+    import io
+    import json
+
+    collection = _post(ada, "/library", name="Seed").headers["location"]
+    listed = ada.post(
+        f"{collection}/import",
+        data={
+            "csrf": _token(ada),
+            "papers": "2606.10001\nhttps://arxiv.org/abs/2606.10002v2\n\nnot an id!\n9999.99999",
+        },
+        headers={"Accept": "application/json"},
+    ).json()
+    assert listed["added"] == 2 and listed["not_in_catalog"] == ["9999.99999"]
+    assert listed["problems"] and listed["problems"][0].startswith("line 4:")
+    bib = "@misc{x, title={Vision}, eprint={2606.10005}, archivePrefix={arXiv}}\n@misc{y, title={No id}}"
+    page = ada.post(
+        f"{collection}/import",
+        data={"csrf": _token(ada)},
+        files={"file": ("refs.bib", bib.encode(), "application/x-bibtex")},
+    )
+    assert page.status_code == 200 and "Imported: 1 paper added" in page.text
+    assert "no arXiv id" in page.text
+    bibtex = ada.get(f"{collection}/export", params={"format": "bibtex"})
+    assert bibtex.headers["content-disposition"] == 'attachment; filename="Seed.bib"'
+    assert bibtex.text.count("@misc{") == 3 and "eprint = {2606.10005}" in bibtex.text
+    assert "author = {Lovelace, Ada and Tables, Robert" in bibtex.text  # in the paper's order
+    _post(ada, "/papers/2606.10001/note", note="=cmd() read first")
+    rows = list(csv.DictReader(io.StringIO(ada.get(f"{collection}/export?format=csv").text)))
+    assert {r["id"] for r in rows} == {"2606.10001", "2606.10002", "2606.10005"}
+    assert json.loads(ada.get(f"{collection}/export?format=json").text)
+    assert ada.get(f"{collection}/export?format=docx").status_code == 400
+    with TestClient(app, base_url="https://testserver") as anyone:
+        assert anyone.get(f"{collection}/export", follow_redirects=False).status_code == 303

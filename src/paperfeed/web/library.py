@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from paperfeed.ids import paper_path
+from paperfeed.ids import ids_in_lines, paper_path
+from paperfeed.library import arxiv_ids_from_bibtex, parse_bibtex, to_bibtex, to_csv, to_json
 from paperfeed.models import Collection, Subscriber
 from paperfeed.search.followed import followed_papers
 from paperfeed.search.recommend import for_reader
@@ -32,6 +33,8 @@ FOR_YOU_DAYS = 30  # "for you" shows papers of the catalog's last month unless a
 FOR_YOU_SIZE = 30
 PAGE_SIZE = 50
 MAX_NOTE_CHARS = 10_000
+IMPORT_MAX = 10_000  # papers one import (or export) takes
+IMPORT_BYTES = 60 * 1024  # a form body is at most 64 KB (web/limits.py)
 
 
 class SignInNeeded(Exception):
@@ -227,6 +230,7 @@ def collection_page(
     except SignInNeeded:
         return RedirectResponse("/signin", status_code=303)
     collection = own_collection(state, account.id, collection_id)
+    collection = state.store.get_collection(collection.id)
     return _collection_view(request, state, collection, q, p, own=True)
 
 
@@ -256,7 +260,13 @@ def _matches(words: list[str]) -> Callable[[Any], bool]:
 
 
 def _collection_view(
-    request: Request, state: AppState, collection: Collection, q: str, p: str | None, own: bool
+    request: Request,
+    state: AppState,
+    collection: Collection,
+    q: str,
+    p: str | None,
+    own: bool,
+    imported: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     page = int_param("p", p, 0, 0, 10_000)
     words = q.lower().split()[:20]
@@ -280,8 +290,91 @@ def _collection_view(
         q=q,
         own=own,
         base_url=base,
+        imported=imported,
         active="library",
     )
+
+
+EXPORTS = {  # format: (media type, file name suffix)
+    "bibtex": ("application/x-bibtex; charset=utf-8", "bib"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+}
+
+
+@router.get("/library/{collection_id}/export", response_model=None)
+def export(request: Request, collection_id: str, format: str = "bibtex") -> Response:
+    """The collection as BibTeX (the default), CSV or JSON, to download."""
+    try:
+        state, account = _reader(request)
+    except SignInNeeded:
+        return RedirectResponse("/signin", status_code=303)
+    return _export(state, own_collection(state, account.id, collection_id), format, notes=True)
+
+
+@router.get("/shared/{token}/export", response_model=None)
+def export_shared(request: Request, token: str, format: str = "bibtex") -> Response:
+    state = state_of(request)
+    collection = state.store.collection_by_share_token(token[:100])
+    if collection is None:
+        raise CollectionNotFound("this link")
+    return _export(state, collection, format, notes=False)
+
+
+def _export(state: AppState, collection: Collection, kind: str, notes: bool) -> Response:
+    if kind not in EXPORTS:
+        raise BadRequest(f"format must be one of {', '.join(EXPORTS)}")
+    entries = state.store.collection_entries(collection.id, IMPORT_MAX, 0)
+    papers = [entry.paper for entry in entries]
+    noted = {e.paper.id: e.note for e in entries if e.note} if notes else {}
+    if kind == "bibtex":
+        body = to_bibtex(papers)
+    elif kind == "csv":
+        body = to_csv(papers, noted)
+    else:
+        body = to_json(papers, noted)
+    media_type, suffix = EXPORTS[kind]
+    name = "".join(c if c.isalnum() else "-" for c in collection.name).strip("-") or "papers"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name[:60]}.{suffix}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+@router.post("/library/{collection_id}/import", response_model=None)
+async def import_papers(request: Request, collection_id: str) -> Response:
+    """Papers into a collection from a list of arXiv ids or URLs (one per line) or a .bib
+    file's text: those in the catalog are saved, the rest reported (with their lines)."""
+    state, account, form, wants_json = await _form_action(request)
+    if account is None:
+        return _sign_in(wants_json)
+    collection = own_collection(state, account.id, collection_id)
+    text = _text(form.get("papers")) or ""
+    upload = form.get("file")
+    if upload is not None and not isinstance(upload, str):
+        text += "\n" + (await upload.read(IMPORT_BYTES)).decode("utf-8", "replace")
+    if "@" in text:
+        entries, problems = parse_bibtex(text)
+        ids, missing_ids = arxiv_ids_from_bibtex(entries)
+        problems += missing_ids
+    else:
+        ids, problems = ids_in_lines(text.splitlines())
+    known = state.store.pks_for_ids(ids[:IMPORT_MAX])
+    unknown = [paper_id for paper_id in ids if paper_id not in known]
+    added = state.store.save_papers(collection.id, list(known.values()), datetime.now(UTC))
+    report = {
+        "added": added,
+        "already": len(known) - added,
+        "not_in_catalog": unknown[:100],
+        "problems": [f"line {line}: {problem}" for line, problem in problems[:100]],
+    }
+    if wants_json:
+        return JSONResponse(report)
+    return _collection_view(request, state, collection, "", None, own=True, imported=report)
 
 
 @router.post("/library/{collection_id}/rename", response_model=None)
