@@ -200,7 +200,10 @@ def test_import_a_list_or_bibtex_and_export_as_bibtex_csv_and_json(ada, app):
     ).json()
     assert listed["added"] == 2 and listed["not_in_catalog"] == ["9999.99999"]
     assert listed["problems"] and listed["problems"][0].startswith("line 4:")
-    bib = "@misc{x, title={Vision}, eprint={2606.10005}, archivePrefix={arXiv}}\n@misc{y, title={No id}}"
+    bib = (
+        "@misc{x, title={Vision}, eprint={2606.10005}, archivePrefix={arXiv}}\n"
+        "@misc{y, title={No id}}"
+    )
     page = ada.post(
         f"{collection}/import",
         data={"csrf": _token(ada)},
