@@ -222,3 +222,34 @@ def test_import_a_list_or_bibtex_and_export_as_bibtex_csv_and_json(ada, app):
     assert ada.get(f"{collection}/export?format=docx").status_code == 400
     with TestClient(app, base_url="https://testserver") as anyone:
         assert anyone.get(f"{collection}/export", follow_redirects=False).status_code == 303
+
+
+def test_the_library_and_for_you_as_json(ada, app, smtp_server):
+    _, inbox = smtp_server
+    _post(ada, "/papers/2606.10001/save")
+    _post(ada, "/papers/2606.10001/note", note="see section 3")
+    _post(ada, "/follow", kind="category", value="cs.CV")
+    collections = ada.get("/api/library")
+    assert collections.status_code == 200
+    assert collections.headers["cache-control"] == "private, no-cache"
+    (reading,) = collections.json()
+    assert reading["readingList"] and reading["size"] == 1 and reading["shared"] is False
+    page = ada.get(f"/api/library/{reading['id']}").json()
+    assert page["collection"]["id"] == reading["id"]
+    assert [p["paper"]["id"] for p in page["papers"]] == ["2606.10001"]
+    assert page["papers"][0]["note"] == "see section 3"
+    items = ada.get("/api/for-you", params={"all": "1"}).json()
+    assert items[0]["reason"] == {"text": "in cs.CV, which you follow", "likeId": None}
+    liked = [i for i in items if i["reason"]["likeId"]]
+    assert liked and {i["reason"]["likeId"] for i in liked} == {"2606.10001"}
+    assert all(i["score"] is not None for i in liked)
+    assert "2606.10001" not in {i["paper"]["id"] for i in items}
+    assert ada.get("/api/library/x").status_code == 400
+    with TestClient(app, base_url="https://testserver") as bob:
+        assert bob.get("/api/library").json() == {"error": "sign in to see your library"}
+        assert bob.get("/api/for-you").status_code == 401
+        _sign_in(bob, inbox, "bob@example.org")
+        stranger = bob.get(f"/api/library/{reading['id']}")
+        assert stranger.status_code == 404 and "error" in stranger.json()
+    schema = ada.get("/openapi.json").json()
+    assert {"/api/library", "/api/library/{collection_id}", "/api/for-you"} <= set(schema["paths"])

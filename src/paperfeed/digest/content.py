@@ -22,8 +22,7 @@ from datetime import date
 from paperfeed.digest.schedule import DigestPeriod
 from paperfeed.embeddings import min_similarity, strong_similarity
 from paperfeed.models import ListedPaper, Paper, SearchFilters, Subscriber
-from paperfeed.search.followed import followed_papers
-from paperfeed.search.recommend import for_reader
+from paperfeed.search.followed import for_you
 from paperfeed.search.searcher import Searcher
 from paperfeed.storage import Store
 
@@ -209,21 +208,10 @@ def personal_papers(
     match fills space; the bar is embeddings.strong_similarity). [] for anyone else."""
     if not subscriber.is_account:
         return []
-    window = period.since
-    found: dict[int, str] = {}
-    follows = store.follows_of(subscriber.id)
-    for followed in followed_papers(searcher, follows, window):
-        found.setdefault(followed.pk, followed.reason)
-    vectors, embedder = searcher.vectors, searcher.embedder
-    if vectors is not None and embedder is not None:
-        bar = strong_similarity(embedder.model_id)
-        liked = for_reader(store, vectors, subscriber.id, None, window, limit, min_score=bar)
-        if liked:
-            titles = store.papers_by_pk({r.because for r in liked})
-            for r in liked:
-                reason = titles[r.because].title if r.because in titles else ""
-                found.setdefault(r.pk, f"like “{reason}”")
-    return list(found.items())
+    embedder = searcher.embedder
+    bar = strong_similarity(embedder.model_id) if embedder is not None else None
+    found = for_you(searcher, subscriber.id, None, period.since, limit, min_score=bar)
+    return [(f.pk, f.reason) for f in found]
 
 
 def plan_digest(

@@ -1,6 +1,6 @@
-"""What a reader follows, as papers: the new papers of followed authors, of followed categories,
-and the best new matches of saved searches, each with its reason (for "for you" and the
-digest)."""
+"""A reader's "for you", each paper with its reason: what they follow (the new papers of
+followed authors and categories, the best new matches of saved searches), then papers like what
+they saved (search/recommend.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date
 
 from paperfeed.models import Follow, SearchFilters
 from paperfeed.search.names import author_key
+from paperfeed.search.recommend import for_reader
 from paperfeed.search.searcher import Searcher
 
 EACH = 10  # papers a follow brings at most
@@ -46,3 +47,46 @@ def followed_papers(
         for pk in pks:
             found.setdefault(pk, reason)
     return [Followed(pk, reason) for pk, reason in found.items()]
+
+
+@dataclass(frozen=True)
+class ForYou:
+    """A paper for a reader: why (`reason`), the liked paper it is like (None when a follow
+    brought it), and its score (None for follows)."""
+
+    pk: int
+    reason: str
+    like_pk: int | None = None
+    score: float | None = None
+
+
+def for_you(
+    searcher: Searcher,
+    owner_id: int,
+    collection_id: int | None = None,
+    since: date | None = None,
+    limit: int = 30,
+    min_score: float | None = None,
+) -> list[ForYou]:
+    """A reader's "for you": what they follow first (unless one collection is asked for),
+    then papers like what they saved and upvoted (or like that collection's), each once,
+    never one they read, saved or dismissed. The page, its Atom feed, the API and the digest
+    all come here."""
+    store = searcher.store
+    seen = store.read_pks(owner_id) | store.saved_pks(owner_id) | store.dismissed_pks(owner_id)
+    found: dict[int, ForYou] = {}
+    if collection_id is None:
+        follows = store.follows_of(owner_id)
+        for followed in followed_papers(searcher, follows, since):
+            if followed.pk not in seen:
+                found.setdefault(followed.pk, ForYou(followed.pk, followed.reason))
+    if searcher.vectors is not None:
+        ranked = for_reader(
+            store, searcher.vectors, owner_id, collection_id, since, limit, min_score
+        )
+        likes = store.papers_by_pk({r.because for r in ranked})
+        for r in ranked:
+            if r.because in likes:
+                reason = f"like “{likes[r.because].title}”"
+                found.setdefault(r.pk, ForYou(r.pk, reason, r.because, r.score))
+    return list(found.values())

@@ -193,6 +193,49 @@ SearchQuery = Annotated[
 ]
 
 
+@with_config(_CLOSED)
+class CollectionObject(TypedDict):
+    """One of the signed-in reader's collections."""
+
+    id: int
+    name: str
+    size: int
+    readingList: bool
+    createdAt: str
+    shared: bool
+
+
+@with_config(_CLOSED)
+class LibraryEntryObject(TypedDict):
+    """A paper in a collection: the paper, when it was saved, and the reader's note."""
+
+    paper: PaperObject
+    addedAt: str
+    note: str | None
+
+
+@with_config(_CLOSED)
+class CollectionPage(TypedDict):
+    collection: CollectionObject
+    papers: list[LibraryEntryObject]
+
+
+@with_config(_CLOSED)
+class Reason(TypedDict):
+    """Why a paper is "for you": the liked paper it is most like, or what the reader
+    follows that brought it (then `likeId` is null)."""
+
+    text: str
+    likeId: str | None
+
+
+@with_config(_CLOSED)
+class ForYouItem(TypedDict):
+    paper: PaperObject
+    reason: Reason
+    score: float | None
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"model": Error, "description": description}
 
@@ -201,6 +244,13 @@ BAD_REQUEST: dict[int | str, dict[str, Any]] = {
     400: _error("A parameter is malformed or out of range, or the host is not this site's.")
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("No paper has this id.")}
+SIGNED_IN: dict[int | str, dict[str, Any]] = {
+    401: _error(
+        "Not signed in: the library and For you are a signed-in reader's (the "
+        "session cookie of the web pages)."
+    ),
+    404: _error("No collection of yours has this id."),
+}
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {
     429: _error("Too many requests from this address; try again later.")
 }

@@ -12,11 +12,10 @@ from fastapi.responses import Response
 from paperfeed.ids import paper_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.models import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, Paper, clip
-from paperfeed.search.followed import followed_papers
-from paperfeed.search.recommend import for_reader
+from paperfeed.search.followed import for_you as for_you_papers
 from paperfeed.web.app import state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
-from paperfeed.web.library import FOR_YOU_DAYS, own_collection, seen_by
+from paperfeed.web.library import FOR_YOU_DAYS, own_collection
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 
@@ -153,21 +152,8 @@ def for_you(request: Request, token: str, interest: str | None = None) -> Respon
         collection = own_collection(state, owner, interest)
     latest = state.store.latest_day()
     since = None if latest is None else latest - timedelta(days=FOR_YOU_DAYS)
-    pks: list[int] = []
-    if collection is None:
-        seen = seen_by(state, owner)
-        follows = state.store.follows_of(owner)
-        pks += [f.pk for f in followed_papers(state.searcher, follows, since) if f.pk not in seen]
-    if state.searcher.vectors is not None:
-        found = for_reader(
-            state.store,
-            state.searcher.vectors,
-            owner,
-            collection.id if collection else None,
-            since,
-            FEED_SIZE,
-        )
-        pks += [r.pk for r in found if r.pk not in pks]
+    chosen = collection.id if collection else None
+    pks = [f.pk for f in for_you_papers(state.searcher, owner, chosen, since, FEED_SIZE)]
     listed = state.store.listed_by_pk(pks[: FEED_SIZE * 2])
     papers = [(listed[pk].paper, listed[pk].day) for pk in pks if pk in listed]
     name = f"for you: {collection.name}" if collection else "for you"

@@ -18,8 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from paperfeed.ids import ids_in_lines, paper_path
 from paperfeed.library import arxiv_ids_from_bibtex, parse_bibtex, to_bibtex, to_csv, to_json
 from paperfeed.models import Collection, Subscriber
-from paperfeed.search.followed import followed_papers
-from paperfeed.search.recommend import for_reader
+from paperfeed.search.followed import for_you as for_you_papers
 from paperfeed.storage import CollectionNotFound
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.pages import render
@@ -142,12 +141,6 @@ async def note(request: Request, paper_id: str) -> Response:
     state.store.set_note(account.id, pk, text or None, datetime.now(UTC))
     back = _local(form.get("next"), paper_path(normalised))
     return _answer(wants_json, back, {"note": text.strip() or None})
-
-
-def seen_by(state: AppState, owner_id: int) -> set[int]:
-    """What "for you" never shows a reader again: read, saved, dismissed."""
-    store = state.store
-    return store.read_pks(owner_id) | store.saved_pks(owner_id) | store.dismissed_pks(owner_id)
 
 
 def _reader(request: Request) -> tuple[AppState, Subscriber]:
@@ -451,23 +444,14 @@ def for_you(request: Request, interest: str | None = None, all: str | None = Non
     chosen = own_collection(state, account.id, interest) if interest else None
     latest = state.store.latest_day()
     since = None if all or latest is None else latest - timedelta(days=FOR_YOU_DAYS)
-    vectors = state.searcher.vectors
-    found = (
-        for_reader(
-            state.store, vectors, account.id, chosen.id if chosen else None, since, FOR_YOU_SIZE
-        )
-        if vectors is not None
-        else []
+    found = for_you_papers(
+        state.searcher, account.id, chosen.id if chosen else None, since, FOR_YOU_SIZE
     )
-    listed = state.store.listed_by_pk([r.pk for r in found])
-    reasons = state.store.papers_by_pk({r.because for r in found})
-    items = [(listed[r.pk], reasons.get(r.because), r.score) for r in found if r.pk in listed]
+    listed = state.store.listed_by_pk([f.pk for f in found])
+    from_follows = [(listed[f.pk], f.reason) for f in found if f.like_pk is None and f.pk in listed]
+    items = [(listed[f.pk], f.reason) for f in found if f.like_pk is not None and f.pk in listed]
     collections = [c for c in state.store.collections_of(account.id) if c.size]
     follows = state.store.follows_of(account.id) if chosen is None else []
-    seen = seen_by(state, account.id)
-    brought = [f for f in followed_papers(state.searcher, follows, since) if f.pk not in seen]
-    shown = state.store.listed_by_pk([f.pk for f in brought])
-    from_follows = [(shown[f.pk], f.reason) for f in brought if f.pk in shown]
     return _page(
         request,
         "for_you.html",
@@ -477,6 +461,6 @@ def for_you(request: Request, interest: str | None = None, all: str | None = Non
         interest=chosen,
         collections=collections,
         since=since,
-        semantic=vectors is not None,
+        semantic=state.searcher.vectors is not None,
         active="for-you",
     )
