@@ -88,16 +88,21 @@ def test_subscribe_from_the_home_page(page):
     expect(page.get_by_role("status")).to_contain_text("confirmation link")
 
 
-def test_sign_in_by_mail_and_upvote_without_leaving_the_page(page):
+def _sign_in(page, address: str) -> None:
     page.goto("/signin")
-    page.get_by_label("Email address").fill("voter@example.org")
+    page.get_by_label("Email address").fill(address)
     page.get_by_role("button", name="Email me a sign-in link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
     page.goto("/outbox")  # the dev server's outbox: the mail that was "sent"
-    page.get_by_role("link", name=re.compile("sign-in link")).first.click()
+    mail = page.locator("tr", has_text=address).get_by_role("link", name=re.compile("sign-in"))
+    mail.first.click()
     link = page.locator("a[href*='/signin/']").first.get_attribute("href")
     page.goto(link)
     page.get_by_role("button", name=re.compile("Sign in")).click()
+
+
+def test_sign_in_by_mail_and_upvote_without_leaving_the_page(page):
+    _sign_in(page, "voter@example.org")
     page.goto("/papers/trending")
     button = page.locator("form.vote button").first
     count = int(button.locator(".count").inner_text())
@@ -113,3 +118,28 @@ def test_sign_in_by_mail_and_upvote_without_leaving_the_page(page):
     first.click()  # and take it back
     expect(first).to_have_attribute("aria-pressed", "false")
     expect(first.locator(".count")).to_have_text(str(count))
+
+
+def test_save_with_the_keyboard_then_find_it_in_the_library_and_for_you(page, phone):
+    _sign_in(page, "reader-lib@example.org")
+    page.goto("/")
+    title = page.locator("h2.paper-title a").first.inner_text()
+    save = page.locator("form.mark button", has_text="Save").first
+    save.focus()
+    page.keyboard.press("Enter")  # a plain form: the keyboard works as the mouse
+    expect(page.locator("form.mark button", has_text="Saved").first).to_be_visible()
+    page.get_by_role("link", name="Library").click()
+    page.get_by_role("link", name="Reading list", exact=True).click()
+    expect(page.locator("h2.paper-title a").first).to_have_text(title)
+    page.get_by_role("link", name="For you", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("For you")
+    page.goto("/for-you?all=1")
+    expect(page.locator(".why", has_text="like “").first).to_be_visible()
+    for url in (
+        "/library",
+        "/for-you?all=1",
+        page.locator("p.authors a").first.get_attribute("href"),
+    ):
+        phone.goto(url)  # not signed in on the phone: the sign-in page, or an author page
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
