@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -41,7 +41,13 @@ from paperfeed.web.kept_lists import KeptLists
 from paperfeed.web.limits import BodyLimit
 from paperfeed.web.params import BadRequest
 from paperfeed.web.rendering import STATIC, make_templates
-from paperfeed.web.security import SESSION_COOKIE, CsrfCookie, CsrfFailed, reader_token
+from paperfeed.web.security import (
+    SESSION_COOKIE,
+    CsrfCookie,
+    CsrfFailed,
+    SignInNeeded,
+    reader_token,
+)
 
 log = logging.getLogger("paperfeed.web")
 BUSY_RETRY_AFTER_S = 5
@@ -144,6 +150,7 @@ def create_app(
         BadQuery,
         BadRequest,
         CsrfFailed,
+        SignInNeeded,
         RateLimited,
         StoreBusy,
         RequestValidationError,
@@ -230,6 +237,10 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
 
 async def _handle_error(request: Request, exc: Exception) -> Response:
     """One place turns errors into responses: JSON under /api, an HTML page elsewhere."""
+    if isinstance(exc, SignInNeeded):
+        if exc.json or request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc)}, status_code=401)
+        return RedirectResponse("/signin", status_code=303)
     status, message = _status_and_message(exc)
     # A 405 says which methods the path has (Allow), as RFC 9110 asks; a busy database is a
     # moment's wait: say when to come back.

@@ -19,11 +19,11 @@ from paperfeed.ids import ids_in_lines, paper_path
 from paperfeed.library import arxiv_ids_from_bibtex, parse_bibtex, to_bibtex, to_csv, to_json
 from paperfeed.models import Collection, Subscriber
 from paperfeed.search.followed import for_you as for_you_papers
-from paperfeed.storage import CollectionNotFound
+from paperfeed.storage import CollectionNotFound, Store
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.pages import render
 from paperfeed.web.params import BadRequest, int_param, paper_pk
-from paperfeed.web.security import CSRF_FIELD, check_csrf, current_subscriber
+from paperfeed.web.security import CSRF_FIELD, SignInNeeded, check_csrf, current_subscriber
 from paperfeed.web.votes import _local, _text
 
 router = APIRouter(include_in_schema=False)
@@ -36,20 +36,16 @@ IMPORT_MAX = 10_000  # papers one import (or export) takes
 IMPORT_BYTES = 60 * 1024  # a form body is at most 64 KB (web/limits.py)
 
 
-class SignInNeeded(Exception):
-    """The page or action is a signed-in reader's."""
-
-
-async def _form_action(
-    request: Request,
-) -> tuple[AppState, Subscriber | None, dict[str, Any], bool]:
-    """The state, the reader (None: not signed in), the checked form, and whether JSON is
-    wanted."""
+async def _form_action(request: Request) -> tuple[AppState, Subscriber, dict[str, Any], bool]:
+    """The state, the signed-in reader (SignInNeeded otherwise), the checked form, and
+    whether JSON is wanted."""
     state = state_of(request)
     form = await request.form()
     check_csrf(request, state.settings, _text(form.get(CSRF_FIELD)))
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
     wants_json = "application/json" in request.headers.get("accept", "")
+    if account is None:
+        raise SignInNeeded(wants_json)
     return state, account, dict(form), wants_json
 
 
@@ -57,12 +53,6 @@ def _answer(wants_json: bool, back: str, data: dict[str, Any]) -> Response:
     if wants_json:
         return JSONResponse(data)
     return RedirectResponse(back, status_code=303)
-
-
-def _sign_in(wants_json: bool) -> Response:
-    if wants_json:
-        return JSONResponse({"error": "sign in to keep a library"}, status_code=401)
-    return RedirectResponse("/signin", status_code=303)
 
 
 def _on(form: dict[str, Any]) -> bool:
@@ -86,8 +76,6 @@ async def save(request: Request, paper_id: str) -> Response:
     or take it out (on=0)."""
     state, account, form, wants_json = await _form_action(request)
     normalised, pk = paper_pk(state.store, paper_id)
-    if account is None:
-        return _sign_in(wants_json)
     now = datetime.now(UTC)
     if form.get("collection"):
         collection = own_collection(state, account.id, form.get("collection"))
@@ -106,26 +94,28 @@ async def save(request: Request, paper_id: str) -> Response:
 async def dismiss(request: Request, paper_id: str) -> Response:
     """Not interested (on=1): papers like it go down in "for you", and it is not shown there
     again; on=0 takes it back."""
-    state, account, form, wants_json = await _form_action(request)
-    normalised, pk = paper_pk(state.store, paper_id)
-    if account is None:
-        return _sign_in(wants_json)
-    on = _on(form)
-    state.store.dismiss(account.id, pk, on, datetime.now(UTC))
-    back = _local(form.get("next"), paper_path(normalised))
-    return _answer(wants_json, back, {"dismissed": on})
+    return await _mark(request, paper_id, "dismissed", lambda store: store.dismiss)
 
 
 @router.post("/papers/{paper_id:path}/read", response_model=None)
 async def mark_read(request: Request, paper_id: str) -> Response:
+    """Read (on=1), or not read after all (on=0)."""
+    return await _mark(request, paper_id, "read", lambda store: store.mark_read)
+
+
+async def _mark(
+    request: Request,
+    paper_id: str,
+    name: str,
+    method: Callable[[Store], Callable[[int, int, bool, datetime], None]],
+) -> Response:
+    """Set or clear one of the reader's marks on a paper (`method` of the store)."""
     state, account, form, wants_json = await _form_action(request)
     normalised, pk = paper_pk(state.store, paper_id)
-    if account is None:
-        return _sign_in(wants_json)
     on = _on(form)
-    state.store.mark_read(account.id, pk, on, datetime.now(UTC))
+    method(state.store)(account.id, pk, on, datetime.now(UTC))
     back = _local(form.get("next"), paper_path(normalised))
-    return _answer(wants_json, back, {"read": on})
+    return _answer(wants_json, back, {name: on})
 
 
 @router.post("/papers/{paper_id:path}/note", response_model=None)
@@ -133,8 +123,6 @@ async def note(request: Request, paper_id: str) -> Response:
     """The reader's note on a paper (an empty one deletes it)."""
     state, account, form, wants_json = await _form_action(request)
     normalised, pk = paper_pk(state.store, paper_id)
-    if account is None:
-        return _sign_in(wants_json)
     text = _text(form.get("note")) or ""
     if len(text) > MAX_NOTE_CHARS:
         raise BadRequest(f"a note holds at most {MAX_NOTE_CHARS:,} characters")
@@ -160,10 +148,7 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
 @router.get("/library", response_model=None)
 def library(request: Request) -> Response:
     """The reader's collections."""
-    try:
-        state, account = _reader(request)
-    except SignInNeeded:
-        return RedirectResponse("/signin", status_code=303)
+    state, account = _reader(request)
     return _library_page(request, state, account)
 
 
@@ -188,8 +173,6 @@ async def private_feed(request: Request) -> Response:
     """on=1: a new private feed link for "for you" and the collections (the old one stops
     working; the link is shown now, once: only its digest is kept); on=0: no private feed."""
     state, account, form, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     token = secrets.token_urlsafe(24) if _on(form) else None
     state.store.set_feed_token(account.id, token)
     base = state.settings.base_url.rstrip("/")
@@ -202,8 +185,6 @@ async def private_feed(request: Request) -> Response:
 @router.post("/library", response_model=None)
 async def create_collection(request: Request) -> Response:
     state, account, form, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     try:
         collection = state.store.create_collection(
             account.id, _text(form.get("name")) or "", datetime.now(UTC)
@@ -218,10 +199,7 @@ def collection_page(
     request: Request, collection_id: str, q: str = "", p: str | None = None
 ) -> Response:
     """One collection: its papers, newest saved first, with notes; `q` searches within it."""
-    try:
-        state, account = _reader(request)
-    except SignInNeeded:
-        return RedirectResponse("/signin", status_code=303)
+    state, account = _reader(request)
     collection = own_collection(state, account.id, collection_id)
     collection = state.store.get_collection(collection.id)
     return _collection_view(request, state, collection, q, p, own=True)
@@ -298,10 +276,7 @@ EXPORTS = {  # format: (media type, file name suffix)
 @router.get("/library/{collection_id}/export", response_model=None)
 def export(request: Request, collection_id: str, format: str = "bibtex") -> Response:
     """The collection as BibTeX (the default), CSV or JSON, to download."""
-    try:
-        state, account = _reader(request)
-    except SignInNeeded:
-        return RedirectResponse("/signin", status_code=303)
+    state, account = _reader(request)
     return _export(state, own_collection(state, account.id, collection_id), format, notes=True)
 
 
@@ -343,8 +318,6 @@ async def import_papers(request: Request, collection_id: str) -> Response:
     """Papers into a collection from a list of arXiv ids or URLs (one per line) or a .bib
     file's text: those in the catalog are saved, the rest reported (with their lines)."""
     state, account, form, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     collection = own_collection(state, account.id, collection_id)
     text = _text(form.get("papers")) or ""
     upload = form.get("file")
@@ -373,8 +346,6 @@ async def import_papers(request: Request, collection_id: str) -> Response:
 @router.post("/library/{collection_id}/rename", response_model=None)
 async def rename(request: Request, collection_id: str) -> Response:
     state, account, form, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     collection = own_collection(state, account.id, collection_id)
     try:
         renamed = state.store.rename_collection(collection.id, _text(form.get("name")) or "")
@@ -386,8 +357,6 @@ async def rename(request: Request, collection_id: str) -> Response:
 @router.post("/library/{collection_id}/delete", response_model=None)
 async def delete(request: Request, collection_id: str) -> Response:
     state, account, _, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     collection = own_collection(state, account.id, collection_id)
     state.store.delete_collection(collection.id)
     return _answer(wants_json, "/library", {"deleted": collection.id})
@@ -397,8 +366,6 @@ async def delete(request: Request, collection_id: str) -> Response:
 async def share(request: Request, collection_id: str) -> Response:
     """on=1: anyone with the (new, unguessable) link can see the collection; on=0: private."""
     state, account, form, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     collection = own_collection(state, account.id, collection_id)
     token = secrets.token_urlsafe(18) if _on(form) else None
     shared = state.store.share_collection(collection.id, token)
@@ -414,8 +381,6 @@ async def follow(request: Request) -> Response:
     """Follow (on=1) or stop following (on=0) an author, a category or a search (`kind`,
     `value`): their new papers come first in "for you", each with its reason."""
     state, account, form, wants_json = await _form_action(request)
-    if account is None:
-        return _sign_in(wants_json)
     kind = _text(form.get("kind")) or ""
     if kind not in FOLLOW_KINDS:
         raise BadRequest(f"kind must be one of {', '.join(FOLLOW_KINDS)}")
@@ -437,10 +402,7 @@ async def follow(request: Request) -> Response:
 def for_you(request: Request, interest: str | None = None, all: str | None = None) -> Response:
     """Papers for the reader, each with its reason; `interest` = one collection's; `all`: the
     whole catalog, not only its last FOR_YOU_DAYS days."""
-    try:
-        state, account = _reader(request)
-    except SignInNeeded:
-        return RedirectResponse("/signin", status_code=303)
+    state, account = _reader(request)
     chosen = own_collection(state, account.id, interest) if interest else None
     latest = state.store.latest_day()
     since = None if all or latest is None else latest - timedelta(days=FOR_YOU_DAYS)

@@ -24,7 +24,7 @@ from paperfeed.web.app import AppState, state_of
 from paperfeed.web.hf_format import iso_z, paper_object
 from paperfeed.web.library import FOR_YOU_DAYS, FOR_YOU_SIZE, own_collection
 from paperfeed.web.params import int_param
-from paperfeed.web.security import current_subscriber
+from paperfeed.web.security import SignInNeeded, current_subscriber
 
 router = APIRouter(prefix="/api", tags=["library"])
 PRIVATE = {"Cache-Control": "private, no-cache"}
@@ -48,11 +48,11 @@ def _collection(collection: Collection) -> dict[str, Any]:
     }
 
 
-def _reader(request: Request) -> tuple[AppState, int] | JSONResponse:
+def _reader(request: Request) -> tuple[AppState, int]:
     state = state_of(request)
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
     if account is None:
-        return JSONResponse({"error": "sign in to see your library"}, status_code=401)
+        raise SignInNeeded(json=True, message="sign in to see your library")
     return state, account.id
 
 
@@ -64,10 +64,7 @@ def _reader(request: Request) -> tuple[AppState, int] | JSONResponse:
 )
 def library(request: Request) -> JSONResponse:
     """The signed-in reader's collections with their sizes (the reading list first)."""
-    found = _reader(request)
-    if isinstance(found, JSONResponse):
-        return found
-    state, owner = found
+    state, owner = _reader(request)
     state.store.reading_list(owner, datetime.now(UTC))
     rows = [_collection(c) for c in state.store.collections_of(owner)]
     return ApiJson(rows, headers=PRIVATE)
@@ -82,10 +79,7 @@ def library(request: Request) -> JSONResponse:
 def collection(
     request: Request, collection_id: int, limit: PageLimit = None, offset: Offset = None
 ) -> JSONResponse:
-    found = _reader(request)
-    if isinstance(found, JSONResponse):
-        return found
-    state, owner = found
+    state, owner = _reader(request)
     chosen = state.store.get_collection(own_collection(state, owner, collection_id).id)
     size = int_param("limit", limit, 50, 1, 100)
     skip = int_param("offset", offset, 0, 0, 1_000_000)
@@ -107,10 +101,7 @@ def for_you(request: Request, interest: Interest = None, all: AllTime = None) ->
     """What the reader follows first (newest papers of followed authors, categories and
     searches), then papers like what they saved and upvoted (or like one collection's, with
     `interest`); never one they read, saved or dismissed."""
-    found = _reader(request)
-    if isinstance(found, JSONResponse):
-        return found
-    state, owner = found
+    state, owner = _reader(request)
     chosen = own_collection(state, owner, interest) if interest else None
     latest = state.store.latest_day()
     since = None if all or latest is None else latest - timedelta(days=FOR_YOU_DAYS)

@@ -28,6 +28,15 @@ CSRF_COOKIE = "pf_csrf"
 CSRF_FIELD = "csrf"
 
 
+class SignInNeeded(Exception):
+    """A page or action that is a signed-in reader's, asked for by someone who is not: the
+    error handler sends a browser to sign in, and answers a script (`json`) with a 401."""
+
+    def __init__(self, json: bool = False, message: str = "sign in to keep a library") -> None:
+        super().__init__(message)
+        self.json = json
+
+
 class CsrfFailed(ValueError):
     """A state-changing form came without a valid CSRF token."""
 
