@@ -116,5 +116,6 @@ def fused_scores(
         low = tuning.floors.get(name, 0.0) if tuning.fusion == "tmm" else min(scored.values())
         scale = weight / max(high - low, 1e-9)
         for pk, score in scored.items():
-            fused[pk] += scale * (max(score, low) - low)
+            # max(score, low), without the call (~800 papers a search, twice with feedback)
+            fused[pk] += scale * ((low if low > score else score) - low)
     return fused
