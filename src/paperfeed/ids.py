@@ -15,6 +15,8 @@ _PREFIXES = re.compile(
     r"^(?:oai:arxiv\.org:|arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)",
     re.IGNORECASE,
 )
+# A normalised new-style id: what parse_arxiv_id returns unchanged, with no version.
+_NORMAL_NEW_STYLE = re.compile(r"\d{2}(?:0[1-9]|1[0-2])\.\d{4,5}")
 _OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
 # Path segments that a browser resolves away: a link to /papers/x/../../outbox opens /outbox.
 _UNSAFE_SEGMENTS = frozenset({"", ".", ".."})
@@ -44,6 +46,10 @@ def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
 
 def is_arxiv_id(paper_id: str) -> bool:
     """True when `paper_id` is a normalised arXiv id (no version, no prefix)."""
+    # Most ids are new-style ones, already normalised: one match says so (every paper of a
+    # page of results asks twice, for its links), and parsing decides the rest.
+    if _NORMAL_NEW_STYLE.fullmatch(paper_id):
+        return True
     try:
         return parse_arxiv_id(paper_id) == (paper_id, None)
     except BadIdentifier:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -138,11 +138,14 @@ class Searcher:
             notes.append(f"{self._unavailable}; showing keyword matches")
             mode = "keyword"
         depth = min(offset + limit + 1, MAX_RESULTS + 1)
-        ranked = self.pipeline.rank(parsed, mode, filters, depth)
+        # The rerank stage reads its papers as lists show them: most of them are on the page,
+        # whose hits then need no second read of the same rows.
+        listed = _ListedReads(self.store)
+        ranked = self.pipeline.rank(parsed, mode, filters, depth, listed.papers)
         if sort != "relevance":
             ranked = self._sort(ranked, sort)
         page = ranked[offset : offset + limit]
-        hits = self._hits(page, parsed if highlight else None)
+        hits = self._hits(page, parsed if highlight else None, listed.read)
         return SearchResults(parsed, mode, hits, tuple(notes), more=len(ranked) > offset + limit)
 
     def _sort(self, ranked: list[Candidate], sort: str) -> list[Candidate]:
@@ -153,9 +156,17 @@ class Searcher:
         papers = self.store.papers_by_pk(missing) if missing else {}
         return sorted(ranked, key=lambda c: _day_key(c.paper or papers.get(c.pk)), reverse=True)
 
-    def _hits(self, page: Sequence[Candidate], parsed: ParsedQuery | None) -> list[Hit]:
-        # One read for the page: each paper with its day and counts, as lists show it.
-        listed = self.store.listed_by_pk([c.pk for c in page]) if page else {}
+    def _hits(
+        self,
+        page: Sequence[Candidate],
+        parsed: ParsedQuery | None,
+        read: Mapping[int, ListedPaper] | None = None,
+    ) -> list[Hit]:
+        # One read for the page: each paper with its day and counts, as lists show it (those
+        # in `read` were read by the rerank stage of this search).
+        known = read or {}
+        missing = [c.pk for c in page if c.pk not in known]
+        listed = {**known, **self.store.listed_by_pk(missing)} if missing else known
         highlighter = Highlighter(parsed) if parsed is not None else None
         hits = []
         for candidate in page:
@@ -195,6 +206,20 @@ class Searcher:
             ranked = self.pipeline.rank(parse_query(paper.title), "keyword", filters, limit + 1)
             return self._hits([c for c in ranked if c.pk != pk][:limit], None)
         return self._hits(self.pipeline.neighbours(pk, vector, limit, filters), None)
+
+
+class _ListedReads:
+    """The papers one search read, as lists show them (ListedPaper), kept for its page."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.read: dict[int, ListedPaper] = {}
+
+    def papers(self, pks: Iterable[int]) -> dict[int, Paper]:
+        """A pipeline.ReadPapers: the papers of `pks` that exist, read with their list data."""
+        found = self.store.listed_by_pk(list(pks))
+        self.read.update(found)
+        return {pk: item.paper for pk, item in found.items()}
 
 
 def _check(mode: str, sort: str, limit: int, offset: int) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from paperfeed.models import ListedPaper
-from paperfeed.storage.sqlite.database import Database
+from paperfeed.storage.sqlite.database import Database, chunks
 from paperfeed.storage.sqlite.rows import DAY_SQL, P_COLUMNS, UPVOTES_SQL, parse_date, row_to_paper
 
 LISTED_COLUMNS = (
@@ -60,13 +60,16 @@ class ListingQueries(Database):
         return int(row[0])
 
     def listed_by_pk(self, pks: Sequence[int]) -> dict[int, ListedPaper]:
-        if not pks:
-            return {}
-        marks = ",".join("?" * len(pks))
-        rows = self.conn.execute(
-            f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk IN ({marks})", list(pks)
-        )
-        return {int(row["pk"]): listed_row(row) for row in rows}
+        # In slices, as papers_by_pk: search's rerank stage reads every paper an author
+        # ranking put in its head here (up to a page of 1,000 and more).
+        found: dict[int, ListedPaper] = {}
+        for chunk in chunks(list(pks)):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk IN ({marks})", chunk
+            )
+            found.update((int(row["pk"]), listed_row(row)) for row in rows)
+        return found
 
     def day_before(self, day: date) -> date | None:
         """The last day before `day` that has papers."""

@@ -7,6 +7,8 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 from paperfeed.models import Paper, SearchFilters
 
 PAPER_COLUMNS = (
@@ -72,14 +74,24 @@ def paper_values(paper: Paper) -> tuple[Any, ...]:
     )
 
 
+def json_names(text: str) -> tuple[str, ...]:
+    """A stored JSON list (authors, categories) as a tuple. orjson reads one in a fifth of
+    json's time (a page of results reads ~50 papers); json takes the rare text orjson refuses
+    (a lone escaped surrogate, which json reads as it always did)."""
+    try:
+        return tuple(orjson.loads(text))
+    except orjson.JSONDecodeError:
+        return tuple(json.loads(text))
+
+
 def row_to_paper(row: sqlite3.Row) -> Paper:
     return Paper(
         id=row["id"],
         version=row["version"],
         title=row["title"],
         abstract=row["abstract"],
-        authors=tuple(json.loads(row["authors"])),
-        categories=tuple(json.loads(row["categories"])),
+        authors=json_names(row["authors"]),
+        categories=json_names(row["categories"]),
         published=parse_datetime(row["published"]),
         updated=parse_datetime(row["updated"]),
         listed=parse_date(row["listed"]),
