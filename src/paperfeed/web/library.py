@@ -22,9 +22,8 @@ from paperfeed.search.followed import for_you as for_you_papers
 from paperfeed.storage import CollectionNotFound, Store
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.pages import render
-from paperfeed.web.params import BadRequest, int_param, paper_pk
+from paperfeed.web.params import BadRequest, form_text, int_param, local_path, paper_pk
 from paperfeed.web.security import CSRF_FIELD, SignInNeeded, check_csrf, current_subscriber
-from paperfeed.web.votes import _local, _text
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,7 +40,7 @@ async def _form_action(request: Request) -> tuple[AppState, Subscriber, dict[str
     whether JSON is wanted."""
     state = state_of(request)
     form = await request.form()
-    check_csrf(request, state.settings, _text(form.get(CSRF_FIELD)))
+    check_csrf(request, state.settings, form_text(form.get(CSRF_FIELD)))
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
     wants_json = "application/json" in request.headers.get("accept", "")
     if account is None:
@@ -56,7 +55,7 @@ def _answer(wants_json: bool, back: str, data: dict[str, Any]) -> Response:
 
 
 def _on(form: dict[str, Any]) -> bool:
-    return _text(form.get("on")) != "0"
+    return form_text(form.get("on")) != "0"
 
 
 def own_collection(state: AppState, owner_id: int, raw: object) -> Collection:
@@ -86,7 +85,7 @@ async def save(request: Request, paper_id: str) -> Response:
     else:
         state.store.remove_paper(collection.id, pk)
     saved = pk in state.store.saved_pks(account.id)
-    back = _local(form.get("next"), paper_path(normalised))
+    back = local_path(form.get("next"), paper_path(normalised))
     return _answer(wants_json, back, {"saved": saved, "collection": collection.id})
 
 
@@ -114,7 +113,7 @@ async def _mark(
     normalised, pk = paper_pk(state.store, paper_id)
     on = _on(form)
     method(state.store)(account.id, pk, on, datetime.now(UTC))
-    back = _local(form.get("next"), paper_path(normalised))
+    back = local_path(form.get("next"), paper_path(normalised))
     return _answer(wants_json, back, {name: on})
 
 
@@ -123,11 +122,11 @@ async def note(request: Request, paper_id: str) -> Response:
     """The reader's note on a paper (an empty one deletes it)."""
     state, account, form, wants_json = await _form_action(request)
     normalised, pk = paper_pk(state.store, paper_id)
-    text = _text(form.get("note")) or ""
+    text = form_text(form.get("note")) or ""
     if len(text) > MAX_NOTE_CHARS:
         raise BadRequest(f"a note holds at most {MAX_NOTE_CHARS:,} characters")
     state.store.set_note(account.id, pk, text or None, datetime.now(UTC))
-    back = _local(form.get("next"), paper_path(normalised))
+    back = local_path(form.get("next"), paper_path(normalised))
     return _answer(wants_json, back, {"note": text.strip() or None})
 
 
@@ -187,7 +186,7 @@ async def create_collection(request: Request) -> Response:
     state, account, form, wants_json = await _form_action(request)
     try:
         collection = state.store.create_collection(
-            account.id, _text(form.get("name")) or "", datetime.now(UTC)
+            account.id, form_text(form.get("name")) or "", datetime.now(UTC)
         )
     except ValueError as exc:  # an empty or too long name: the store says which
         raise BadRequest(str(exc)) from None
@@ -319,7 +318,7 @@ async def import_papers(request: Request, collection_id: str) -> Response:
     file's text: those in the catalog are saved, the rest reported (with their lines)."""
     state, account, form, wants_json = await _form_action(request)
     collection = own_collection(state, account.id, collection_id)
-    text = _text(form.get("papers")) or ""
+    text = form_text(form.get("papers")) or ""
     upload = form.get("file")
     if upload is not None and not isinstance(upload, str):
         text += "\n" + (await upload.read(IMPORT_BYTES)).decode("utf-8", "replace")
@@ -348,7 +347,7 @@ async def rename(request: Request, collection_id: str) -> Response:
     state, account, form, wants_json = await _form_action(request)
     collection = own_collection(state, account.id, collection_id)
     try:
-        renamed = state.store.rename_collection(collection.id, _text(form.get("name")) or "")
+        renamed = state.store.rename_collection(collection.id, form_text(form.get("name")) or "")
     except ValueError as exc:  # empty, too long, or the name of another of theirs
         raise BadRequest(str(exc)) from None
     return _answer(wants_json, f"/library/{renamed.id}", {"name": renamed.name})
@@ -381,10 +380,10 @@ async def follow(request: Request) -> Response:
     """Follow (on=1) or stop following (on=0) an author, a category or a search (`kind`,
     `value`): their new papers come first in "for you", each with its reason."""
     state, account, form, wants_json = await _form_action(request)
-    kind = _text(form.get("kind")) or ""
+    kind = form_text(form.get("kind")) or ""
     if kind not in FOLLOW_KINDS:
         raise BadRequest(f"kind must be one of {', '.join(FOLLOW_KINDS)}")
-    value = _text(form.get("value")) or ""
+    value = form_text(form.get("value")) or ""
     try:
         if _on(form):
             state.store.follow(account.id, kind, value, datetime.now(UTC))
@@ -395,7 +394,7 @@ async def follow(request: Request) -> Response:
     following = any(
         f.kind == kind and f.value == value.strip() for f in state.store.follows_of(account.id)
     )
-    return _answer(wants_json, _local(form.get("next"), "/library"), {"following": following})
+    return _answer(wants_json, local_path(form.get("next"), "/library"), {"following": following})
 
 
 @router.get("/for-you", response_model=None)

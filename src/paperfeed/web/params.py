@@ -66,3 +66,20 @@ def paper_pk(store: Store, raw: str) -> tuple[str, int]:
     if pk is None:
         raise PaperNotFound(normalised)
     return normalised, pk
+
+
+def local_path(target: object, fallback: str) -> str:
+    """Only a path on this site may be a redirect target (never //other.site or a URL)."""
+    if (
+        isinstance(target, str)
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(c in target for c in "\\\r\n")
+    ):
+        return target[:2000]
+    return fallback
+
+
+def form_text(value: object) -> str | None:
+    """A form field's text; None for a missing field or an uploaded file."""
+    return value if isinstance(value, str) else None

@@ -9,22 +9,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from paperfeed.ids import paper_path
 from paperfeed.web.app import state_of
-from paperfeed.web.params import paper_pk
+from paperfeed.web.params import form_text, local_path, paper_pk
 from paperfeed.web.security import CSRF_FIELD, check_csrf, current_subscriber
 
 router = APIRouter()
-
-
-def _local(target: object, fallback: str) -> str:
-    """Only a path on this site may be a redirect target (never //other.site or a URL)."""
-    if (
-        isinstance(target, str)
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not any(c in target for c in "\\\r\n")
-    ):
-        return target[:2000]
-    return fallback
 
 
 @router.post("/papers/{paper_id:path}/vote", response_model=None, include_in_schema=False)
@@ -33,21 +21,17 @@ async def vote(request: Request, paper_id: str) -> Response:
     back to the page it came from; a script asking for JSON gets {"upvotes", "voted"}."""
     state = state_of(request)
     form = await request.form()
-    check_csrf(request, state.settings, _text(form.get(CSRF_FIELD)))
+    check_csrf(request, state.settings, form_text(form.get(CSRF_FIELD)))
     wants_json = "application/json" in request.headers.get("accept", "")
     normalised, pk = paper_pk(state.store, paper_id)
     account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
-    back = _local(form.get("next"), paper_path(normalised))
+    back = local_path(form.get("next"), paper_path(normalised))
     if account is None:
         if wants_json:
             return JSONResponse({"error": "sign in to upvote"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
-    on = _text(form.get("on")) != "0"
+    on = form_text(form.get("on")) != "0"
     upvotes = state.store.set_vote(account.id, pk, on, datetime.now(UTC))
     if wants_json:
         return JSONResponse({"upvotes": upvotes, "voted": on})
     return RedirectResponse(back, status_code=303)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
