@@ -12,9 +12,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from paperfeed.ids import BadIdentifier, parse_paper_id
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
-from paperfeed.storage import PaperNotFound
 from paperfeed.web.api_schema import (
     BAD_REQUEST,
     NEXT_PAGE_LINK,
@@ -37,7 +35,7 @@ from paperfeed.web.api_schema import (
 from paperfeed.web.app import state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
 from paperfeed.web.hf_format import daily_item, paper_object, search_item
-from paperfeed.web.params import BadRequest, choice_param, int_param
+from paperfeed.web.params import BadRequest, choice_param, int_param, paper_pk
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -186,12 +184,8 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
 def paper(request: Request, paper_id: PaperId) -> ApiJson:
     """The paper object (the `paper` of a daily item); 404 {"error": ...} if unknown."""
     state = state_of(request)
-    try:
-        normalised, _ = parse_paper_id(paper_id)
-    except BadIdentifier:
-        raise PaperNotFound(paper_id[:80]) from None
-    found = state.store.get_paper(normalised)
-    pk = state.store.pks_for_ids([found.id])[found.id]
+    _, pk = paper_pk(state.store, paper_id)
+    found = state.store.papers_by_pk([pk])[pk]
     listed = state.store.listed_by_pk([pk]).get(pk)
     data: dict[str, Any] = paper_object(found, listed.upvotes if listed else 0, listed)
     return ApiJson(data, headers=PUBLIC)

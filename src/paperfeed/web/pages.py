@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from paperfeed.authors import author_page
-from paperfeed.ids import BadIdentifier, paper_path, parse_paper_id
+from paperfeed.ids import paper_path
 from paperfeed.listings import (
     Listing,
     latest_listing,
@@ -24,11 +24,16 @@ from paperfeed.models import ListedPaper, Paper, SearchFilters
 from paperfeed.search.names import author_key
 from paperfeed.search.resolve import paper_named_by
 from paperfeed.search.searcher import MODES, SORTS, Hit
-from paperfeed.storage import PaperNotFound
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, rendered_for_anyone, share_header
 from paperfeed.web.markdown import paper_markdown
-from paperfeed.web.params import categories_param, choice_param, day_param, int_param
+from paperfeed.web.params import (
+    categories_param,
+    choice_param,
+    day_param,
+    int_param,
+    paper_id_param,
+)
 from paperfeed.web.security import current_subscriber
 
 router = APIRouter(include_in_schema=False)
@@ -287,11 +292,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
     state = state_of(request)
     as_markdown = paper_id.endswith(".md")
     raw = paper_id[:-3] if as_markdown else paper_id
-    try:
-        normalised, _ = parse_paper_id(raw)
-    except BadIdentifier:
-        raise PaperNotFound(raw[:80]) from None
-    paper = state.store.get_paper(normalised)
+    paper = state.store.get_paper(paper_id_param(raw))
     page_url = state.settings.base_url.rstrip("/") + paper_path(paper.id)
     if as_markdown:
         return PlainTextResponse(

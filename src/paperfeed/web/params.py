@@ -55,13 +55,20 @@ def categories_param(raw: list[str]) -> tuple[str, ...]:
     return tuple(found[:20])
 
 
-def paper_pk(store: Store, raw: str) -> tuple[str, int]:
-    """(id, pk) of the paper a path names, in any spelling of its id; PaperNotFound (a 404)
-    when it is not one or not in the catalog."""
+def paper_id_param(raw: str) -> str:
+    """The paper id a path names, in any spelling (2606.27372v2, arXiv:..., an abs URL);
+    PaperNotFound (a 404) when it is not one."""
     try:
         normalised, _ = parse_paper_id(raw)
     except BadIdentifier:
         raise PaperNotFound(raw[:80]) from None
+    return normalised
+
+
+def paper_pk(store: Store, raw: str) -> tuple[str, int]:
+    """(id, pk) of the paper a path names; PaperNotFound (a 404) when it is not an id or not
+    in the catalog."""
+    normalised = paper_id_param(raw)
     pk = store.pks_for_ids([normalised]).get(normalised)
     if pk is None:
         raise PaperNotFound(normalised)
