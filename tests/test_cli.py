@@ -1,4 +1,5 @@
 import json
+from datetime import date
 
 import click
 import pytest
@@ -83,14 +84,23 @@ def test_ingest_exits_non_zero_only_when_nothing_was_read(run, tmp_path):
     assert run("ingest").exit_code == 2  # usage error: no sources
 
 
-def test_ingest_sample_loads_the_bundled_papers(run):
+def test_ingest_sample_loads_the_bundled_papers(run, store):
     result = run("ingest", "--sample")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "added 3292, updated 0, unchanged 0, skipped 0"
+    # The papers, then their real Hugging Face featured days: 179 of them were featured (175
+    # learn their exact arXiv time from it; the featured days never move a paper's day).
+    summary = "added 3292, updated 175, unchanged 4, skipped 0, featured days 179"
+    assert result.stdout.splitlines()[0] == summary
     stats = json.loads(run("stats", "--json").output)
     assert stats["papers"] == 3292
     assert stats["first_listed"] == "2026-06-16"
     assert stats["last_listed"] == "2026-07-01"
+    # Real upvotes: trending is not a list of zeros (Orca had 162 on Hugging Face).
+    trending = store.trending_papers(date(2026, 6, 16), date(2026, 7, 1), 10)
+    assert trending[0].paper.id == "2606.30534" and trending[0].upvotes == 162
+    assert all(p.upvotes > 0 for p in trending)
+    again = run("ingest", "--sample")  # a second run changes no paper
+    assert again.stdout.splitlines()[0].startswith("added 0, updated 0, unchanged 3471,")
 
 
 def test_show_prints_a_paper_by_any_id_spelling(run):

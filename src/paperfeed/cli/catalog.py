@@ -16,7 +16,7 @@ from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.ingest.oai import OaiError
 from paperfeed.ingest.pipeline import FORMATS, IngestFailed, IngestReport, ingest_sources
 from paperfeed.models import paper_as_dict
-from paperfeed.sample import sample_path, sample_vectors_path
+from paperfeed.sample import sample_featured_path, sample_path, sample_vectors_path
 from paperfeed.search.searcher import open_searcher
 from paperfeed.search.update import update_search
 from paperfeed.storage import PaperNotFound, StorageError, open_store
@@ -97,7 +97,10 @@ def ingest(
     Bad records are reported with their line and skipped; ingesting the same input
     twice changes nothing. Afterwards new papers are embedded and indexed.
     """
-    paths = [*sources, *([str(sample_path())] if sample else [])]
+    # The featured days after the papers: Hugging Face is a secondary source, it adds days and
+    # votes to the sample's papers and never replaces their text.
+    bundled = [str(sample_path()), str(sample_featured_path())] if sample else []
+    paths = [*sources, *bundled]
     if not paths:
         raise click.UsageError("give at least one PATH_OR_URL (or --sample)")
     store = get_store(ctx)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 SAMPLE_FILE = "arxiv-cs-latest.jsonl.gz"
 VECTORS_FILE = "arxiv-cs-latest.vectors.npz"
+FEATURED_FILE = "hf-daily.json.gz"
 
 
 def sample_path() -> Path:
@@ -17,3 +18,9 @@ def sample_path() -> Path:
 def sample_vectors_path() -> Path:
     """Precomputed vectors of the sample (`paperfeed embed --export`): searchable at once."""
     return Path(str(resources.files("paperfeed.sample") / VECTORS_FILE))
+
+
+def sample_featured_path() -> Path:
+    """The Hugging Face daily-papers items of the sample's papers (their real featured days,
+    upvotes and comment counts), so `make run` shows a real trending order."""
+    return Path(str(resources.files("paperfeed.sample") / FEATURED_FILE))
