@@ -199,3 +199,27 @@ def test_a_signed_in_readers_page_follows_its_lists_too(app, store, smtp_server,
             other.close()
         assert count in ada.get("/papers/date/2026-06-24").text
         assert count in ada.get("/papers/2606.10001").text
+
+
+def _caching(app):
+    """The app's HttpCaching layer (Starlette builds the middleware stack on first use)."""
+    from paperfeed.web.caching import HttpCaching
+
+    layer = app.middleware_stack
+    while layer is not None and not isinstance(layer, HttpCaching):
+        layer = getattr(layer, "app", None)
+    return layer
+
+
+def test_distinct_searches_never_push_the_kept_lists_out(app):
+    with TestClient(app, base_url="https://testserver") as anyone:
+        anyone.get("/")
+        caching = _caching(app)
+        caching.searches.max_entries = 2  # a small shelf, filled many times over
+        for n, path in enumerate(["/search?q=", "/api/papers/search?q=", "/feeds/search?q="] * 3):
+            assert anyone.get(f"{path}dynamics {n}").status_code == 200
+        assert len(caching.searches.answers) == 2
+        assert [key[0] for key in caching.lists.answers] == ["/"]  # the front page stayed
+        hits = caching.hits
+        anyone.get("/")
+        assert caching.hits == hits + 1

@@ -55,6 +55,7 @@ _MAX_KEY = 2**63 - 1
 # trending for at most a minute (it moves with the clock too).
 PUBLIC = share_header("public")
 TRENDING = share_header("public", TRENDING_KEEP_S)
+SEARCHED = share_header("public", search=True)  # kept apart: distinct queries are many
 
 
 @router.get(
@@ -69,10 +70,10 @@ def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> 
     state = state_of(request)
     size = int_param("limit", limit, 50, 1, 120)
     if not q.strip():
-        return ApiJson([], headers=PUBLIC)
+        return ApiJson([], headers=SEARCHED)
     results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size)
     items = [search_item(hit, hit.listed) for hit in results.hits]
-    return ApiJson(items, headers=PUBLIC)
+    return ApiJson(items, headers=SEARCHED)
 
 
 @router.get(

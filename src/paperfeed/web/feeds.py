@@ -79,13 +79,17 @@ def _respond(
     papers: list[tuple[Paper, date | None]],
     keep_s: float | None = None,
     private: bool = False,
+    search: bool = False,
 ) -> Response:
     """The feed; the same for every reader, so kept until the lists or the indexes change (for
     at most `keep_s` when given). A reader's `private` feed is never kept, and no shared
     cache may keep it."""
     base = state_of(request).settings.base_url.rstrip("/")
     self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    headers = {"Cache-Control": "private, no-cache"} if private else share_header("public", keep_s)
+    if private:
+        headers = {"Cache-Control": "private, no-cache"}
+    else:
+        headers = share_header("public", keep_s, search)
     return Response(
         atom_feed(title, self_url, base + page_path, base, papers),
         media_type=MEDIA_TYPE,
@@ -130,7 +134,8 @@ def search(request: Request, q: str = "") -> Response:
     hits = state.searcher.search(q, limit=FEED_SIZE, highlight=False).hits if q.strip() else []
     page = "/search?" + urlencode({"q": q})
     papers = [(hit.paper, hit.paper.listed) for hit in hits]
-    return _respond(request, f"{state.settings.site_name}: search for {q[:80]!r}", page, papers)
+    title = f"{state.settings.site_name}: search for {q[:80]!r}"
+    return _respond(request, title, page, papers, search=True)
 
 
 def _owner(request: Request, token: str) -> int:

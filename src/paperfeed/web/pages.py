@@ -63,16 +63,18 @@ def render(
     template: str,
     keep_s: float | None = None,
     keep: bool = True,
+    search: bool = False,
     **context: Any,
 ) -> HTMLResponse:
     """The page; rendered for anyone not signed in, it is kept (for at most `keep_s` when
     given) until the lists or the search indexes change (web/caching.py), unless `keep` is
-    False (a page built from what those versions do not follow, such as a shared collection).
+    False (a page built from what those versions do not follow, such as a shared collection);
+    `search` pages are kept apart from the lists (distinct queries are many).
     A signed-in reader's page marks what they upvoted, saved, dismissed and read."""
     state = state_of(request)
     context.update(_reader_marks(request, state, context))
     kept = keep and rendered_for_anyone(request.scope)
-    headers = share_header("anonymous", keep_s) if kept else None
+    headers = share_header("anonymous", keep_s, search) if kept else None
     return state.templates.TemplateResponse(request, template, context, headers=headers)
 
 
@@ -243,6 +245,7 @@ def search_page(
     return render(
         request,
         "search.html",
+        search=True,
         form=form,
         results=results,
         page_url=lambda page: _search_page_url(request, page),
