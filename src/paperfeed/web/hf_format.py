@@ -71,7 +71,8 @@ def daily_item(listed: ListedPaper, why: Trend | None = None) -> dict[str, Any]:
     field Hugging Face does not send; clients ignore it)."""
     item: dict[str, Any] = {
         "paper": paper_object(listed.paper, listed.upvotes, listed),
-        "publishedAt": iso_z(listed.featured_on or listed.day),
+        # The day of the list it is in (HF: the day it was featured; here: first listed).
+        "publishedAt": iso_z(listed.day or listed.featured_on),
         "title": listed.paper.title,
         "summary": listed.paper.abstract,
         "thumbnail": None,
