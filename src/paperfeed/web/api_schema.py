@@ -70,6 +70,8 @@ class PaperObject(TypedDict):
     links: Links
     submittedOnDailyAt: NotRequired[str]
     submittedOnDailyBy: NotRequired[User]
+    githubRepo: NotRequired[str]  # a repository its abstract or comment links to
+    projectPage: NotRequired[str]
 
 
 @with_config(_CLOSED)

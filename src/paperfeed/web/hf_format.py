@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from paperfeed.code_links import paper_links
 from paperfeed.models import ListedPaper, Paper
 from paperfeed.search.highlight import Span
 from paperfeed.search.searcher import Hit
@@ -56,6 +57,11 @@ def paper_object(
         "listedAt": iso_z(paper.listed),
         "links": {"abs": paper.abs_url, "pdf": paper.pdf_url},
     }
+    found = paper_links(paper)
+    if found.code:
+        data["githubRepo"] = found.code
+    if found.project:
+        data["projectPage"] = found.project
     if listed is not None and listed.featured_on is not None:
         data["submittedOnDailyAt"] = iso_z(listed.featured_on)
         submitter = _user(listed.submitted_by)

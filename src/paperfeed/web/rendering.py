@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from paperfeed.code_links import paper_links
 from paperfeed.config import Settings
 from paperfeed.ids import paper_path
 from paperfeed.latex import math_spans
@@ -114,5 +115,6 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         site_name=settings.site_name,
         katex=(STATIC / "vendor" / "katex" / "katex.min.js").exists(),
         static=lambda name: static_url(STATIC, name),
+        code_links=paper_links,
     )
     return templates
