@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import MODEL_DIR
-from paperfeed.cli import cli
 from paperfeed.search.recommend import INTEREST_SIZE, profile, recommend
+
+# The CLI over the bundled sample, with the real model: test_cli_search's fixtures.
+from test_cli_search import run, sample  # noqa: F401
 
 
 class Vectors:
@@ -113,21 +113,7 @@ def test_a_reader_with_no_known_paper_gets_nothing():
     assert _run(vectors, liked=[999]) == []
 
 
-@pytest.fixture
-def sample_cli(settings):
-    if not (MODEL_DIR / "manifest.json").exists():
-        pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
-    runner = CliRunner()
-    env = {
-        "PAPERFEED_DATABASE_URL": settings.database_url,
-        "PAPERFEED_DATA_DIR": settings.data_dir,
-        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
-    }
-    assert runner.invoke(cli, ["ingest", "--sample"], env=env).exit_code == 0
-    return lambda *args: runner.invoke(cli, list(args), env=env)
-
-
-def test_recommend_ranks_the_catalog_for_a_list_and_reports_bad_lines(sample_cli, tmp_path):
+def test_recommend_ranks_the_catalog_for_a_list_and_reports_bad_lines(sample, tmp_path):  # noqa: F811
     liked = tmp_path / "liked.txt"
     liked.write_text(
         "# robots on the edge\n2606.14716\nhttps://arxiv.org/abs/2606.17406v1\n\n"
@@ -135,7 +121,7 @@ def test_recommend_ranks_the_catalog_for_a_list_and_reports_bad_lines(sample_cli
     )
     disliked = tmp_path / "disliked.txt"
     disliked.write_text("2606.17241\n")
-    result = sample_cli(
+    result = sample(
         "recommend", "--liked", str(liked), "--disliked", str(disliked), "--json", "--limit", "8"
     )
     assert result.exit_code == 0, result.output
@@ -146,9 +132,9 @@ def test_recommend_ranks_the_catalog_for_a_list_and_reports_bad_lines(sample_cli
     assert {r["because"]["id"] for r in rows} <= {"2606.14716", "2606.17406"}
     assert "liked.txt:5: skipped" in result.stderr
     assert "9999.99999" in result.stderr
-    text = sample_cli("recommend", "--liked", str(liked), "--since", "2026-06-30")
+    text = sample("recommend", "--liked", str(liked), "--since", "2026-06-30")
     assert text.exit_code == 0 and 'like "' in text.stdout
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing\n")
-    refused = sample_cli("recommend", "--liked", str(empty))
+    refused = sample("recommend", "--liked", str(empty))
     assert refused.exit_code == 1 and "names no paper" in refused.output

@@ -9,10 +9,11 @@ from datetime import date
 
 from paperfeed.models import Follow, SearchFilters
 from paperfeed.search.names import author_key
-from paperfeed.search.recommend import for_reader
+from paperfeed.search.recommend import rank_for
 from paperfeed.search.searcher import Searcher
 
 EACH = 10  # papers a follow brings at most
+LIBRARY_READ = 10_000  # the most papers of one collection an interest learns from
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def for_you(
     never one they read, saved or dismissed. The page, its Atom feed, the API and the digest
     all come here."""
     store = searcher.store
-    seen = store.read_pks(owner_id) | store.saved_pks(owner_id) | store.dismissed_pks(owner_id)
+    saved, dismissed = store.saved_pks(owner_id), store.dismissed_pks(owner_id)
+    seen = store.read_pks(owner_id) | saved | dismissed
     found: dict[int, ForYou] = {}
     if collection_id is None:
         follows = store.follows_of(owner_id)
@@ -81,8 +83,14 @@ def for_you(
             if followed.pk not in seen:
                 found.setdefault(followed.pk, ForYou(followed.pk, followed.reason))
     if searcher.vectors is not None:
-        ranked = for_reader(
-            store, searcher.vectors, owner_id, collection_id, since, limit, min_score
+        # Learned from one collection (an interest of its own), or from all saved and upvoted.
+        if collection_id is not None:
+            entries = store.collection_entries(collection_id, LIBRARY_READ, 0)
+            liked = [entry.pk for entry in entries]
+        else:
+            liked = sorted(saved | store.voted_pks(owner_id))
+        ranked = rank_for(
+            store, searcher.vectors, liked, sorted(dismissed), since, seen, limit, min_score
         )
         likes = store.papers_by_pk({r.because for r in ranked})
         for r in ranked:

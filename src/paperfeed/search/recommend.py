@@ -228,28 +228,3 @@ def rank_for(
     candidates = np.asarray(found, dtype=np.int64)
     skipped = {*liked, *disliked, *exclude}
     return recommend(reader, candidates, matrix, skipped, limit, min_score)
-
-
-LIBRARY_READ = 10_000  # the most papers of one collection an interest learns from
-
-
-def for_reader(
-    store: Store,
-    vectors: Vectors,
-    owner_id: int,
-    collection_id: int | None = None,
-    since: date | None = None,
-    limit: int = 50,
-    min_score: float | None = None,
-) -> list[Recommendation]:
-    """A reader's "for you": learned from what they saved and upvoted (or from one collection,
-    an interest of its own), pushed away from what they dismissed, and never a paper they
-    read, saved or dismissed. The web feed, its Atom feed and the digest call this."""
-    if collection_id is not None:
-        entries = store.collection_entries(collection_id, LIBRARY_READ, 0)
-        liked = [entry.pk for entry in entries]
-    else:
-        liked = sorted(store.saved_pks(owner_id) | store.voted_pks(owner_id))
-    dismissed = store.dismissed_pks(owner_id)
-    seen = store.read_pks(owner_id) | store.saved_pks(owner_id) | dismissed
-    return rank_for(store, vectors, liked, sorted(dismissed), since, seen, limit, min_score)

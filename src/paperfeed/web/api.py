@@ -186,7 +186,9 @@ def paper(request: Request, paper_id: PaperId) -> ApiJson:
     """The paper object (the `paper` of a daily item); 404 {"error": ...} if unknown."""
     state = state_of(request)
     _, pk = paper_pk(state.store, paper_id)
-    found = state.store.papers_by_pk([pk])[pk]
     listed = state.store.listed_by_pk([pk]).get(pk)
-    data: dict[str, Any] = paper_object(found, listed.upvotes if listed else 0, listed)
+    if listed is None:  # no day to list it under: the paper alone
+        data: dict[str, Any] = paper_object(state.store.papers_by_pk([pk])[pk])
+    else:
+        data = paper_object(listed.paper, listed.upvotes, listed)
     return ApiJson(data, headers=PUBLIC)
