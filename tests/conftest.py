@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -171,7 +172,6 @@ class FakeEmbedder:
         self.texts_embedded = 0
 
     def embed(self, texts):
-        import re
         import zlib
 
         import numpy as np
@@ -446,3 +446,17 @@ def mail_settings(settings, smtp_server):
         base_url="https://papers.example.org",
         site_name="Paper Féed",
     )
+
+
+def csrf_token(client, url: str = "/") -> str:
+    """The CSRF token a page of `client`'s (a TestClient) carries in its forms."""
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(url).text)[1]
+
+
+def sign_in(client, inbox, address: str) -> None:
+    """Sign `client` in as `address` the way a reader does: ask for a link, open it, press."""
+    client.post("/signin", data={"email": address, "csrf": csrf_token(client, "/signin")})
+    text = inbox.to(address)[-1].get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
+    pressed = client.post(link, data={"csrf": csrf_token(client, link)}, follow_redirects=False)
+    assert pressed.status_code == 303

@@ -208,6 +208,7 @@ def _fill(store) -> None:
     store.follow(active.id, "category", "cs.LG", NOW + timedelta(milliseconds=5))
     store.follow(gone.id, "search", "koopman operators", NOW)
     store.set_feed_token(active.id, "ada-feed-token")
+    store.set_public_name(active.id, "Ada.L", NOW)
 
 
 def _everything(store) -> dict:
@@ -294,6 +295,7 @@ def test_a_checksum_ignores_row_order_and_backend_types_but_not_content():
     spec = table("subscribers")
     row = (7, "A@b.org", "a@b.org", "active", "daily", True, ["x"], [], 10, "UTC")
     row += ({"b": 1, "a": [2]}, 0, 1, NOW, None, NOW.astimezone(timezone(timedelta(hours=2))))
+    row += ("Ada", "ada")
     other = (8, *row[1:5], 1, *row[6:])  # weekdays_only as SQLite's 1
 
     def checksum(*rows):

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import make_paper
 from paperfeed.models import DigestRecord, OutgoingMail
-from paperfeed.storage import open_store
+from paperfeed.storage import NameTaken, SubscriberNotFound, open_store
 
 NOW = datetime(2026, 6, 26, 8, 0, tzinfo=UTC)
 
@@ -314,3 +314,24 @@ def test_a_readers_votes_are_listed_by_paper(store):
     assert store.voted_pks(reader.id) == {pks["2606.00001"]}
     store.set_vote(reader.id, pks["2606.00001"], False, NOW)
     assert store.voted_pks(reader.id) == set()
+
+
+def test_a_public_name_is_one_readers_case_insensitively_and_survives_a_save(store):
+    ada = store.create_subscriber("ada@example.org", _preferences(), NOW)
+    bob = store.create_subscriber("bob@example.org", _preferences(), NOW)
+    assert ada.public_name is None
+    named = store.set_public_name(ada.id, "Ada.L", NOW)
+    assert named.public_name == "Ada.L"
+    with pytest.raises(NameTaken):
+        store.set_public_name(bob.id, "ada.l", NOW)
+    assert store.get_subscriber(bob.id).public_name is None
+    found = store.subscriber_by_public_name("ADA.L")
+    assert found is not None and found.id == ada.id
+    # Saving preferences or status leaves the name alone.
+    assert store.save_subscriber(named, NOW).public_name == "Ada.L"
+    # Given up, the name is free for another reader.
+    store.set_public_name(ada.id, None, NOW)
+    assert store.subscriber_by_public_name("ada.l") is None
+    assert store.set_public_name(bob.id, "ada.l", NOW).public_name == "ada.l"
+    with pytest.raises(SubscriberNotFound):
+        store.set_public_name(10_000, "nobody", NOW)

@@ -20,6 +20,30 @@ def test_sqlite_urls_name_relative_absolute_and_memory_databases(tmp_path):
         open_store("mysql://localhost/pf")
 
 
+def _migration_files() -> list[str]:
+    from importlib import resources
+
+    folder = resources.files("paperfeed.storage") / "migrations" / "sqlite"
+    return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+
+
+# Every migration the package ships, in the order they run; the first ten named, so a lost
+# file (or one that sorts out of place) fails here.
+MIGRATIONS = _migration_files()
+assert MIGRATIONS[:10] == [
+    "001_init.sql",
+    "002_search.sql",
+    "003_listings.sql",
+    "004_people.sql",
+    "005_votes_digests.sql",
+    "006_contract.sql",
+    "007_email_key.sql",
+    "008_list_version.sql",
+    "009_library.sql",
+    "010_public_names.sql",
+]
+
+
 def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'sub' / 'pf.db'}"
     store = open_store(url)
@@ -28,32 +52,12 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
     store.close()
     raw = sqlite3.connect(tmp_path / "sub" / "pf.db")
     names = [row[0] for row in raw.execute("SELECT name FROM schema_migrations")]
-    assert names == [
-        "001_init.sql",
-        "002_search.sql",
-        "003_listings.sql",
-        "004_people.sql",
-        "005_votes_digests.sql",
-        "006_contract.sql",
-        "007_email_key.sql",
-        "008_list_version.sql",
-        "009_library.sql",
-    ]
+    assert names == MIGRATIONS
 
 
 def test_fresh_database_applies_every_migration(tmp_path):
     store = SqliteStore(tmp_path / "new.db")
-    assert store.migrate() == [
-        "001_init.sql",
-        "002_search.sql",
-        "003_listings.sql",
-        "004_people.sql",
-        "005_votes_digests.sql",
-        "006_contract.sql",
-        "007_email_key.sql",
-        "008_list_version.sql",
-        "009_library.sql",
-    ]
+    assert store.migrate() == MIGRATIONS
     assert store.migrate() == []
     store.close()
 

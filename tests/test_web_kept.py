@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import build_web_app, start_server
+from conftest import build_web_app, sign_in, start_server
 from paperfeed.web.caching import MARKER
 from paperfeed.web.security import CSRF_COOKIE, _csrf_value
 
@@ -100,15 +100,6 @@ def app(store, mail_settings, tmp_path, fake_embedder):
     return build_web_app(store, mail_settings, tmp_path, fake_embedder)
 
 
-def _sign_in(client: TestClient, inbox, address: str) -> None:
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/signin").text)[1]
-    client.post("/signin", data={"email": address, "csrf": token})
-    text = inbox.to(address)[-1].get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(link).text)[1]
-    assert client.post(link, data={"csrf": token}, follow_redirects=False).status_code == 303
-
-
 PAGES = ["/", "/papers/date/2026-06-24", "/papers/2606.10002", "/search?q=dynamics", "/docs"]
 
 
@@ -120,8 +111,8 @@ def test_no_reader_gets_another_readers_page_or_token(app, mail_settings, smtp_s
         TestClient(app, base_url="https://testserver") as carol,
         TestClient(app, base_url="https://testserver") as dan,
     ):
-        _sign_in(ada, inbox, "ada@example.org")
-        _sign_in(bob, inbox, "bob@example.org")
+        sign_in(ada, inbox, "ada@example.org")
+        sign_in(bob, inbox, "bob@example.org")
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', ada.get("/").text)[1]
         voted = ada.post("/papers/2606.10002/vote", data={"csrf": token, "on": "1"})
         assert voted.status_code == 200
@@ -188,7 +179,7 @@ def test_a_signed_in_readers_page_follows_its_lists_too(app, store, smtp_server,
 
     _, inbox = smtp_server
     with TestClient(app, base_url="https://testserver") as ada:
-        _sign_in(ada, inbox, "ada@example.org")
+        sign_in(ada, inbox, "ada@example.org")
         before = ada.get("/papers/date/2026-06-24").text
         count = '<span class="count">77</span>'  # her vote button shows the count
         assert "ada@example.org" in before and count not in before

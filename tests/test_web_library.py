@@ -6,7 +6,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import build_web_app
+from conftest import build_web_app, csrf_token, sign_in
 
 
 @pytest.fixture
@@ -14,26 +14,15 @@ def app(store, mail_settings, tmp_path, fake_embedder):
     return build_web_app(store, mail_settings, tmp_path, fake_embedder)
 
 
-def _token(client: TestClient, url: str = "/") -> str:
-    return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(url).text)[1]
-
-
-def _sign_in(client: TestClient, inbox, address: str) -> None:
-    client.post("/signin", data={"email": address, "csrf": _token(client, "/signin")})
-    text = inbox.to(address)[-1].get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
-    assert client.post(link, data={"csrf": _token(client, link)}).status_code == 200
-
-
 def _post(client: TestClient, path: str, **data: str):
-    return client.post(path, data={"csrf": _token(client), **data}, follow_redirects=False)
+    return client.post(path, data={"csrf": csrf_token(client), **data}, follow_redirects=False)
 
 
 @pytest.fixture
 def ada(app, smtp_server):
     _, inbox = smtp_server
     with TestClient(app, base_url="https://testserver") as client:
-        _sign_in(client, inbox, "ada@example.org")
+        sign_in(client, inbox, "ada@example.org")
         yield client
 
 
@@ -49,7 +38,7 @@ def test_saving_a_paper_puts_it_in_the_reading_list_and_marks_it_everywhere(ada)
     assert "Learning nonlinear dynamics from data" in page
     taken_back = ada.post(
         "/papers/2606.10002/save",
-        data={"csrf": _token(ada), "on": "0"},
+        data={"csrf": csrf_token(ada), "on": "0"},
         headers={"Accept": "application/json"},
     )
     assert taken_back.json() == {"saved": False, "collection": int(reading.rsplit("/", 1)[1])}
@@ -84,13 +73,13 @@ def test_a_collection_is_private_until_shared_and_private_again(ada, app, smtp_s
     collection = _post(ada, "/library", name="Shared reading").headers["location"]
     _post(ada, "/papers/2606.10005/save", collection=collection.rsplit("/", 1)[1])
     with TestClient(app, base_url="https://testserver") as bob:
-        _sign_in(bob, inbox, "bob@example.org")
+        sign_in(bob, inbox, "bob@example.org")
         assert bob.get(collection).status_code == 404  # another reader's: not found
         stolen = _post(bob, "/papers/2606.10001/save", collection=collection.rsplit("/", 1)[1])
         assert stolen.status_code == 404
         shared = ada.post(
             f"{collection}/share",
-            data={"csrf": _token(ada), "on": "1"},
+            data={"csrf": csrf_token(ada), "on": "1"},
             headers={"Accept": "application/json"},
         ).json()["shared"]
         link = shared.removeprefix("https://papers.example.org")
@@ -102,13 +91,13 @@ def test_a_collection_is_private_until_shared_and_private_again(ada, app, smtp_s
             assert anyone.get(link).status_code == 404
 
 
-def test_not_signed_in_readers_are_sent_to_sign_in(app):
+def test_not_signed_in_readers_are_sent_tosign_in(app):
     with TestClient(app, base_url="https://testserver") as anyone:
         assert anyone.get("/library", follow_redirects=False).headers["location"] == "/signin"
         assert anyone.get("/for-you", follow_redirects=False).headers["location"] == "/signin"
         answer = anyone.post(
             "/papers/2606.10001/save",
-            data={"csrf": _token(anyone)},
+            data={"csrf": csrf_token(anyone)},
             headers={"Accept": "application/json"},
         )
         assert answer.status_code == 401
@@ -193,7 +182,7 @@ def test_import_a_list_or_bibtex_and_export_as_bibtex_csv_and_json(ada, app):
     listed = ada.post(
         f"{collection}/import",
         data={
-            "csrf": _token(ada),
+            "csrf": csrf_token(ada),
             "papers": "2606.10001\nhttps://arxiv.org/abs/2606.10002v2\n\nnot an id!\n9999.99999",
         },
         headers={"Accept": "application/json"},
@@ -206,7 +195,7 @@ def test_import_a_list_or_bibtex_and_export_as_bibtex_csv_and_json(ada, app):
     )
     page = ada.post(
         f"{collection}/import",
-        data={"csrf": _token(ada)},
+        data={"csrf": csrf_token(ada)},
         files={"file": ("refs.bib", bib.encode(), "application/x-bibtex")},
     )
     assert page.status_code == 200 and "Imported: 1 paper added" in page.text
@@ -248,7 +237,7 @@ def test_the_library_and_for_you_as_json(ada, app, smtp_server):
     with TestClient(app, base_url="https://testserver") as bob:
         assert bob.get("/api/library").json() == {"error": "sign in to see your library"}
         assert bob.get("/api/for-you").status_code == 401
-        _sign_in(bob, inbox, "bob@example.org")
+        sign_in(bob, inbox, "bob@example.org")
         stranger = bob.get(f"/api/library/{reading['id']}")
         assert stranger.status_code == 404 and "error" in stranger.json()
     schema = ada.get("/openapi.json").json()

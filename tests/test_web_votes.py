@@ -6,7 +6,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import build_web_app
+from conftest import build_web_app, csrf_token, sign_in
 
 
 @pytest.fixture
@@ -16,20 +16,8 @@ def client(store, mail_settings, tmp_path, fake_embedder):
         yield client
 
 
-def _csrf(client, url: str = "/") -> str:
-    return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(url).text).group(1)
-
-
-def _sign_in(client, inbox, address: str) -> None:
-    client.post("/signin", data={"email": address, "csrf": _csrf(client, "/signin")})
-    text = inbox.to(address)[-1].get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
-    pressed = client.post(link, data={"csrf": _csrf(client, link)}, follow_redirects=False)
-    assert pressed.status_code == 303
-
-
 def _vote(client, paper_id: str, on: str = "1", **extra):
-    data = {"csrf": _csrf(client), "on": on, **extra}
+    data = {"csrf": csrf_token(client), "on": on, **extra}
     return client.post(f"/papers/{paper_id}/vote", data=data, follow_redirects=False)
 
 
@@ -37,7 +25,7 @@ def _api_upvotes(client, paper_id: str) -> int:
     return client.get(f"/api/papers/{paper_id}").json()["upvotes"]
 
 
-def test_anonymous_readers_see_counts_and_are_asked_to_sign_in(client, smtp_server):
+def test_anonymous_readers_see_counts_and_are_asked_tosign_in(client, smtp_server):
     page = client.get("/papers/2606.10002").text
     assert 'href="/signin"' in page and "▲ 12" in page  # the imported Hugging Face count
     assert '<form class="vote"' not in page
@@ -45,7 +33,7 @@ def test_anonymous_readers_see_counts_and_are_asked_to_sign_in(client, smtp_serv
     assert answer.status_code == 303 and answer.headers["location"] == "/signin"
     asked = client.post(
         "/papers/2606.10002/vote",
-        data={"csrf": _csrf(client), "on": "1"},
+        data={"csrf": csrf_token(client), "on": "1"},
         headers={"Accept": "application/json"},
     )
     assert asked.status_code == 401 and asked.json() == {"error": "sign in to upvote"}
@@ -54,7 +42,7 @@ def test_anonymous_readers_see_counts_and_are_asked_to_sign_in(client, smtp_serv
 
 def test_a_vote_counts_once_everywhere_and_can_be_taken_back(client, smtp_server, store):
     _, inbox = smtp_server
-    _sign_in(client, inbox, "ada@example.org")
+    sign_in(client, inbox, "ada@example.org")
     answer = _vote(client, "2606.10002", next="/papers/date/2026-06-24?p=0")
     assert answer.status_code == 303 and answer.headers["location"] == "/papers/date/2026-06-24?p=0"
     assert _api_upvotes(client, "2606.10002") == 13  # 12 from Hugging Face + 1 here
@@ -70,7 +58,7 @@ def test_a_vote_counts_once_everywhere_and_can_be_taken_back(client, smtp_server
 
     taken = client.post(
         "/papers/2606.10002/vote",
-        data={"csrf": _csrf(client), "on": "0"},
+        data={"csrf": csrf_token(client), "on": "0"},
         headers={"Accept": "application/json"},
     )
     assert taken.json() == {"upvotes": 12, "voted": False}
@@ -81,7 +69,7 @@ def test_votes_move_trending_which_explains_itself(client, smtp_server, store):
     _, inbox = smtp_server
     for name in ("ada", "bob", "cy"):
         client.cookies.clear()
-        _sign_in(client, inbox, f"{name}@example.org")
+        sign_in(client, inbox, f"{name}@example.org")
         _vote(client, "2606.10005")
     trending = client.get("/api/daily_papers", params={"sort": "trending"}).json()
     top = trending[0]
@@ -94,7 +82,7 @@ def test_votes_move_trending_which_explains_itself(client, smtp_server, store):
 
 def test_votes_need_csrf_a_known_paper_and_a_local_redirect(client, smtp_server):
     _, inbox = smtp_server
-    _sign_in(client, inbox, "dan@example.org")
+    sign_in(client, inbox, "dan@example.org")
     forged = client.post("/papers/2606.10001/vote", data={"on": "1"}, follow_redirects=False)
     assert forged.status_code in (400, 403)
     assert _api_upvotes(client, "2606.10001") == 0

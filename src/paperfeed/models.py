@@ -231,6 +231,7 @@ class Subscriber:
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
     requested: Preferences | None = None  # asked for in a subscription not yet confirmed
+    public_name: str | None = None  # shown to others (people/names.py); the address never is
 
     @property
     def is_account(self) -> bool:

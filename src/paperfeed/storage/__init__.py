@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperfeed.storage.base import Store
 from paperfeed.storage.errors import (
     CollectionNotFound,
+    NameTaken,
     PaperNotFound,
     StorageError,
     StoreBusy,
@@ -15,6 +16,7 @@ from paperfeed.storage.urls import is_postgres, sqlite_path
 
 __all__ = [
     "CollectionNotFound",
+    "NameTaken",
     "PaperNotFound",
     "SqliteStore",
     "StorageError",

@@ -249,6 +249,15 @@ class People(Protocol):
 
     def save_subscriber(self, subscriber: Subscriber, now: datetime) -> Subscriber: ...
 
+    def set_public_name(self, subscriber_id: int, name: str | None, now: datetime) -> Subscriber:
+        """Give the subscriber the public name `name` (checked by people/names.py), or take it
+        away (None). NameTaken when another subscriber has it; SubscriberNotFound."""
+        ...
+
+    def subscriber_by_public_name(self, name: str) -> Subscriber | None:
+        """The subscriber with that public name, compared case-insensitively."""
+        ...
+
     def log_consent(
         self, subscriber_id: int, now: datetime, ip: str | None, action: str, details: str
     ) -> None: ...

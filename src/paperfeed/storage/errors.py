@@ -34,3 +34,11 @@ class CollectionNotFound(LookupError):
     def __init__(self, collection_id: int | str) -> None:
         super().__init__(f"no collection {collection_id!r}")
         self.collection_id = collection_id
+
+
+class NameTaken(ValueError):
+    """Another reader already has that public name (compared case-insensitively)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the public name {name!r} is taken; pick another")
+        self.name = name

@@ -110,7 +110,8 @@ TABLES: tuple[Table, ...] = (
         "id",
         "id:int, email, email_key, status, frequency, weekdays_only:bool, topics:list, "
         "categories:list, max_papers:int, timezone, requested:json, bounces:int, "
-        "session_version:int, created_at:time, confirmed_at:time, updated_at:time",
+        "session_version:int, created_at:time, confirmed_at:time, updated_at:time, public_name, "
+        "public_name_key",
     ),
     _table("consent_log", "id", "id:int, subscriber_id:int, at:time, ip, action, details"),
     _table("spent_tokens", "token", "token, spent_at:time"),

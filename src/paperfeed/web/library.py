@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from paperfeed.ids import ids_in_lines, paper_path
 from paperfeed.library import arxiv_ids_from_bibtex, parse_bibtex, to_bibtex, to_csv, to_json
@@ -21,9 +21,10 @@ from paperfeed.models import Collection, Subscriber
 from paperfeed.search.followed import for_you as for_you_papers
 from paperfeed.storage import CollectionNotFound, Store
 from paperfeed.web.app import AppState, state_of
+from paperfeed.web.forms import form_answer, reader_form
 from paperfeed.web.pages import render
 from paperfeed.web.params import BadRequest, form_text, int_param, local_path, paper_pk
-from paperfeed.web.security import CSRF_FIELD, SignInNeeded, check_csrf, current_subscriber
+from paperfeed.web.security import SignInNeeded, current_subscriber
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,25 +34,6 @@ PAGE_SIZE = 50
 MAX_NOTE_CHARS = 10_000
 IMPORT_MAX = 10_000  # papers one import (or export) takes
 IMPORT_BYTES = 60 * 1024  # a form body is at most 64 KB (web/limits.py)
-
-
-async def _form_action(request: Request) -> tuple[AppState, Subscriber, dict[str, Any], bool]:
-    """The state, the signed-in reader (SignInNeeded otherwise), the checked form, and
-    whether JSON is wanted."""
-    state = state_of(request)
-    form = await request.form()
-    check_csrf(request, state.settings, form_text(form.get(CSRF_FIELD)))
-    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
-    wants_json = "application/json" in request.headers.get("accept", "")
-    if account is None:
-        raise SignInNeeded(wants_json)
-    return state, account, dict(form), wants_json
-
-
-def _answer(wants_json: bool, back: str, data: dict[str, Any]) -> Response:
-    if wants_json:
-        return JSONResponse(data)
-    return RedirectResponse(back, status_code=303)
 
 
 def _on(form: dict[str, Any]) -> bool:
@@ -73,7 +55,8 @@ def own_collection(state: AppState, owner_id: int, raw: object) -> Collection:
 async def save(request: Request, paper_id: str) -> Response:
     """Save a paper (on=1, the default) into `collection` (the reading list when not given),
     or take it out (on=0)."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     normalised, pk = paper_pk(state.store, paper_id)
     now = datetime.now(UTC)
     if form.get("collection"):
@@ -86,7 +69,7 @@ async def save(request: Request, paper_id: str) -> Response:
         state.store.remove_paper(collection.id, pk)
     saved = pk in state.store.saved_pks(account.id)
     back = local_path(form.get("next"), paper_path(normalised))
-    return _answer(wants_json, back, {"saved": saved, "collection": collection.id})
+    return form_answer(posted, back, {"saved": saved, "collection": collection.id})
 
 
 @router.post("/papers/{paper_id:path}/dismiss", response_model=None)
@@ -109,25 +92,27 @@ async def _mark(
     method: Callable[[Store], Callable[[int, int, bool, datetime], None]],
 ) -> Response:
     """Set or clear one of the reader's marks on a paper (`method` of the store)."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     normalised, pk = paper_pk(state.store, paper_id)
     on = _on(form)
     method(state.store)(account.id, pk, on, datetime.now(UTC))
     back = local_path(form.get("next"), paper_path(normalised))
-    return _answer(wants_json, back, {name: on})
+    return form_answer(posted, back, {name: on})
 
 
 @router.post("/papers/{paper_id:path}/note", response_model=None)
 async def note(request: Request, paper_id: str) -> Response:
     """The reader's note on a paper (an empty one deletes it)."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     normalised, pk = paper_pk(state.store, paper_id)
     text = form_text(form.get("note")) or ""
     if len(text) > MAX_NOTE_CHARS:
         raise BadRequest(f"a note holds at most {MAX_NOTE_CHARS:,} characters")
     state.store.set_note(account.id, pk, text or None, datetime.now(UTC))
     back = local_path(form.get("next"), paper_path(normalised))
-    return _answer(wants_json, back, {"note": text.strip() or None})
+    return form_answer(posted, back, {"note": text.strip() or None})
 
 
 def _reader(request: Request) -> tuple[AppState, Subscriber]:
@@ -171,26 +156,28 @@ def _library_page(
 async def private_feed(request: Request) -> Response:
     """on=1: a new private feed link for "for you" and the collections (the old one stops
     working; the link is shown now, once: only its digest is kept); on=0: no private feed."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     token = secrets.token_urlsafe(24) if _on(form) else None
     state.store.set_feed_token(account.id, token)
     base = state.settings.base_url.rstrip("/")
     link = f"{base}/feeds/for-you/{token}" if token else None
-    if wants_json:
+    if posted.wants_json:
         return JSONResponse({"feed": link})
     return _library_page(request, state, account, feed_token=token)
 
 
 @router.post("/library", response_model=None)
 async def create_collection(request: Request) -> Response:
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     try:
         collection = state.store.create_collection(
             account.id, form_text(form.get("name")) or "", datetime.now(UTC)
         )
     except ValueError as exc:  # an empty or too long name: the store says which
         raise BadRequest(str(exc)) from None
-    return _answer(wants_json, f"/library/{collection.id}", {"collection": collection.id})
+    return form_answer(posted, f"/library/{collection.id}", {"collection": collection.id})
 
 
 @router.get("/library/{collection_id}", response_model=None)
@@ -316,7 +303,8 @@ def _export(state: AppState, collection: Collection, kind: str, notes: bool) -> 
 async def import_papers(request: Request, collection_id: str) -> Response:
     """Papers into a collection from a list of arXiv ids or URLs (one per line) or a .bib
     file's text: those in the catalog are saved, the rest reported (with their lines)."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     collection = own_collection(state, account.id, collection_id)
     text = form_text(form.get("papers")) or ""
     upload = form.get("file")
@@ -337,39 +325,42 @@ async def import_papers(request: Request, collection_id: str) -> Response:
         "not_in_catalog": unknown[:100],
         "problems": [f"line {line}: {problem}" for line, problem in problems[:100]],
     }
-    if wants_json:
+    if posted.wants_json:
         return JSONResponse(report)
     return _collection_view(request, state, collection, "", None, own=True, imported=report)
 
 
 @router.post("/library/{collection_id}/rename", response_model=None)
 async def rename(request: Request, collection_id: str) -> Response:
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     collection = own_collection(state, account.id, collection_id)
     try:
         renamed = state.store.rename_collection(collection.id, form_text(form.get("name")) or "")
     except ValueError as exc:  # empty, too long, or the name of another of theirs
         raise BadRequest(str(exc)) from None
-    return _answer(wants_json, f"/library/{renamed.id}", {"name": renamed.name})
+    return form_answer(posted, f"/library/{renamed.id}", {"name": renamed.name})
 
 
 @router.post("/library/{collection_id}/delete", response_model=None)
 async def delete(request: Request, collection_id: str) -> Response:
-    state, account, _, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account = posted.state, posted.account
     collection = own_collection(state, account.id, collection_id)
     state.store.delete_collection(collection.id)
-    return _answer(wants_json, "/library", {"deleted": collection.id})
+    return form_answer(posted, "/library", {"deleted": collection.id})
 
 
 @router.post("/library/{collection_id}/share", response_model=None)
 async def share(request: Request, collection_id: str) -> Response:
     """on=1: anyone with the (new, unguessable) link can see the collection; on=0: private."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     collection = own_collection(state, account.id, collection_id)
     token = secrets.token_urlsafe(18) if _on(form) else None
     shared = state.store.share_collection(collection.id, token)
     link = f"{state.settings.base_url.rstrip('/')}/shared/{token}" if token else None
-    return _answer(wants_json, f"/library/{shared.id}", {"shared": link})
+    return form_answer(posted, f"/library/{shared.id}", {"shared": link})
 
 
 FOLLOW_KINDS = ("author", "category", "search")
@@ -379,7 +370,8 @@ FOLLOW_KINDS = ("author", "category", "search")
 async def follow(request: Request) -> Response:
     """Follow (on=1) or stop following (on=0) an author, a category or a search (`kind`,
     `value`): their new papers come first in "for you", each with its reason."""
-    state, account, form, wants_json = await _form_action(request)
+    posted = await reader_form(request, "library")
+    state, account, form = posted.state, posted.account, posted.form
     kind = form_text(form.get("kind")) or ""
     if kind not in FOLLOW_KINDS:
         raise BadRequest(f"kind must be one of {', '.join(FOLLOW_KINDS)}")
@@ -394,7 +386,7 @@ async def follow(request: Request) -> Response:
     following = any(
         f.kind == kind and f.value == value.strip() for f in state.store.follows_of(account.id)
     )
-    return _answer(wants_json, local_path(form.get("next"), "/library"), {"following": following})
+    return form_answer(posted, local_path(form.get("next"), "/library"), {"following": following})
 
 
 @router.get("/for-you", response_model=None)

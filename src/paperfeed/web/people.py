@@ -22,10 +22,13 @@ from paperfeed.mail.mailer import deliver_due, transport_for
 from paperfeed.models import Preferences, Subscriber
 from paperfeed.people import subscriptions as subs
 from paperfeed.people.addresses import BadAddress, shown_address
+from paperfeed.people.names import BadName, public_name
 from paperfeed.people.tokens import BadToken
-from paperfeed.storage import Store, StoreBusy
+from paperfeed.storage import NameTaken, Store, StoreBusy
 from paperfeed.web import api_schema
 from paperfeed.web.app import state_of
+from paperfeed.web.forms import form_answer, reader_form
+from paperfeed.web.params import BadRequest, form_text, local_path
 from paperfeed.web.security import (
     CSRF_FIELD,
     check_csrf,
@@ -372,3 +375,20 @@ async def unsubscribe(request: Request, token: str) -> Response:
     if one_click:
         return PlainTextResponse("unsubscribed")
     return _page(request, "unsubscribed.html", person=subscriber)
+
+
+# -- public name ---------------------------------------------------------------------------
+
+
+@router.post("/account/name", include_in_schema=False, response_model=None)
+async def set_public_name(request: Request) -> Response:
+    """Pick or change the reader's public name (people/names.py); 400 with the reason when it
+    cannot be used or another reader has it."""
+    posted = await reader_form(request, "name")
+    try:
+        name = public_name(form_text(posted.form.get("public_name")) or "")
+        saved = posted.state.store.set_public_name(posted.account.id, name, posted.now)
+    except (BadName, NameTaken) as exc:
+        raise BadRequest(str(exc)) from exc
+    back = local_path(posted.form.get("next"), "/preferences")
+    return form_answer(posted, back, {"public_name": saved.public_name})

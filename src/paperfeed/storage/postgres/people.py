@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from paperfeed.models import (
     MailStatus,
     OutgoingMail,
@@ -14,7 +16,8 @@ from paperfeed.models import (
     Subscriber,
     address_key,
 )
-from paperfeed.storage.errors import SubscriberNotFound
+from paperfeed.people.names import name_key
+from paperfeed.storage.errors import NameTaken, SubscriberNotFound
 from paperfeed.storage.postgres.database import Connection, Database, lock_key
 from paperfeed.storage.postgres.rows import (
     SUBSCRIBER_COLUMNS,
@@ -151,6 +154,29 @@ class PeopleQueries(Database):
                 ),
             )
         return self.get_subscriber(subscriber.id)
+
+    def set_public_name(self, subscriber_id: int, name: str | None, now: datetime) -> Subscriber:
+        key = name_key(name) if name is not None else None
+        try:
+            with self._write() as conn:
+                done = conn.execute(
+                    "UPDATE subscribers SET public_name = %s, public_name_key = %s, "
+                    "updated_at = %s WHERE id = %s",
+                    (name, key, now, subscriber_id),
+                )
+        except psycopg.errors.UniqueViolation as exc:
+            raise NameTaken(name or "") from exc
+        if done.rowcount == 0:
+            raise SubscriberNotFound(subscriber_id)
+        return self.get_subscriber(subscriber_id)
+
+    def subscriber_by_public_name(self, name: str) -> Subscriber | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE public_name_key = %s",
+                (name_key(name),),
+            ).fetchone()
+        return subscriber_row(row) if row else None
 
     def log_consent(
         self, subscriber_id: int, now: datetime, ip: str | None, action: str, details: str

@@ -36,7 +36,7 @@ LISTED_COLUMNS = (
 )
 SUBSCRIBER_COLUMNS = (
     "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
-    "bounces, session_version, created_at, confirmed_at, timezone"
+    "bounces, session_version, created_at, confirmed_at, timezone, public_name"
 )
 
 
@@ -147,4 +147,5 @@ def subscriber_row(row: dict[str, Any]) -> Subscriber:
         session_version=int(row["session_version"]),
         created_at=_utc(row["created_at"]),
         confirmed_at=_utc(row["confirmed_at"]),
+        public_name=row["public_name"],
     )

@@ -15,13 +15,14 @@ from paperfeed.models import (
     Subscriber,
     address_key,
 )
-from paperfeed.storage.errors import SubscriberNotFound
+from paperfeed.people.names import name_key
+from paperfeed.storage.errors import NameTaken, SubscriberNotFound
 from paperfeed.storage.sqlite.database import Database
 from paperfeed.storage.sqlite.rows import parse_datetime
 
 SUBSCRIBER_COLUMNS = (
     "id, email, status, frequency, weekdays_only, topics, categories, max_papers, requested, "
-    "bounces, session_version, created_at, confirmed_at, timezone"
+    "bounces, session_version, created_at, confirmed_at, timezone, public_name"
 )
 
 
@@ -63,6 +64,7 @@ def subscriber_row(row: sqlite3.Row) -> Subscriber:
         session_version=int(row["session_version"]),
         created_at=parse_datetime(row["created_at"]),
         confirmed_at=parse_datetime(row["confirmed_at"]),
+        public_name=row["public_name"],
     )
 
 
@@ -151,6 +153,28 @@ class PeopleQueries(Database):
                 ),
             )
         return self.get_subscriber(subscriber.id)
+
+    def set_public_name(self, subscriber_id: int, name: str | None, now: datetime) -> Subscriber:
+        key = name_key(name) if name is not None else None
+        try:
+            with self._write() as conn:
+                done = conn.execute(
+                    "UPDATE subscribers SET public_name = ?, public_name_key = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (name, key, stamp(now), subscriber_id),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise NameTaken(name or "") from exc
+        if done.rowcount == 0:
+            raise SubscriberNotFound(subscriber_id)
+        return self.get_subscriber(subscriber_id)
+
+    def subscriber_by_public_name(self, name: str) -> Subscriber | None:
+        row = self.conn.execute(
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE public_name_key = ?",
+            (name_key(name),),
+        ).fetchone()
+        return subscriber_row(row) if row else None
 
     def log_consent(
         self, subscriber_id: int, now: datetime, ip: str | None, action: str, details: str
