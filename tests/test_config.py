@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from paperfeed.config import ConfigError, Settings, load_settings, setting_help
@@ -91,3 +93,23 @@ def test_an_smtp_password_never_crosses_the_network_in_clear():
         "smtp://mail.example.org:25",  # no password to give away
     ):
         assert load_settings({"PAPERFEED_SMTP_URL": url}).smtp_url == url
+
+
+def test_operators_are_addresses_compared_as_addresses_are():
+    from paperfeed.models import Subscriber
+    from paperfeed.moderation import is_operator
+
+    with pytest.raises(ConfigError, match="OPERATORS"):
+        load_settings({"PAPERFEED_OPERATORS": "ada@example.org, not an address"})
+    settings = load_settings({"PAPERFEED_OPERATORS": " Ada@Example.org ,bob@example.org"})
+
+    def reader(email, confirmed=True, status="active"):
+        confirmed_at = datetime(2026, 1, 1, tzinfo=UTC) if confirmed else None
+        return Subscriber(1, email, status, None, confirmed_at=confirmed_at)
+
+    assert is_operator(settings, reader("ada@example.org"))
+    assert is_operator(settings, reader("BOB@example.org", status="unsubscribed"))
+    assert not is_operator(settings, reader("ada@example.org", confirmed=False))
+    assert not is_operator(settings, reader("carol@example.org"))
+    assert not is_operator(settings, None)
+    assert not is_operator(load_settings({}), reader("ada@example.org"))

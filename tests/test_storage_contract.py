@@ -335,3 +335,29 @@ def test_a_public_name_is_one_readers_case_insensitively_and_survives_a_save(sto
     assert store.set_public_name(bob.id, "ada.l", NOW).public_name == "ada.l"
     with pytest.raises(SubscriberNotFound):
         store.set_public_name(10_000, "nobody", NOW)
+
+
+def test_hidden_things_are_kept_with_who_why_and_when_and_can_be_shown_again(store):
+    operator = store.create_subscriber("op@example.org", _preferences(), NOW)
+    before = store.list_version()
+    assert store.hide("paper", "2606.00001", operator.id, "  spam  ", NOW) is True
+    assert store.list_version() > before  # a hidden paper leaves kept lists
+    assert store.hide("paper", "2606.00001", None, "again", NOW + timedelta(hours=1)) is False
+    store.hide("comment", "17", operator.id, "", NOW + timedelta(minutes=1))
+    store.hide("reader", str(operator.id + 1), None, "troll", NOW + timedelta(minutes=2))
+    assert store.hidden_keys("paper") == {"2606.00001"}
+    assert store.hidden_keys("comment") == {"17"}
+    items = store.hidden_items()
+    assert [(i.kind, i.key) for i in items] == [
+        ("reader", str(operator.id + 1)),
+        ("comment", "17"),
+        ("paper", "2606.00001"),
+    ]
+    paper = items[2]
+    assert (paper.hidden_by, paper.reason, paper.hidden_at) == (operator.id, "spam", NOW)
+    assert store.unhide("paper", "2606.00001") is True
+    assert store.unhide("paper", "2606.00001") is False
+    assert store.hidden_keys("paper") == set()
+    for kind, key, reason in (("post", "1", ""), ("paper", " ", ""), ("paper", "x", "r" * 501)):
+        with pytest.raises(ValueError):
+            store.hide(kind, key, None, reason, NOW)

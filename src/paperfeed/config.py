@@ -134,6 +134,11 @@ class Settings:
         5, "Subscribe or sign-in requests one address may cause per hour (mail-bomb guard)."
     )
     ip_limit_per_hour: int = _setting(20, "Subscribe or sign-in requests one IP may make per hour.")
+    operators: str = _setting(
+        "",
+        "Addresses of the operators (comma-separated): once signed in they can hide a comment, "
+        "a paper or a reader, and see what was hidden at /moderation.",
+    )
     trusted_proxies: str = _setting(
         "",
         "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed "
@@ -331,6 +336,12 @@ def _validate(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+    for operator in (o.strip() for o in settings.operators.split(",")):
+        if operator and ("@" not in operator or any(c.isspace() for c in operator)):
+            raise ConfigError(
+                f"{ENV_PREFIX}OPERATORS: {operator!r} is not an address (comma-separated "
+                "addresses, e.g. ada@example.org,bob@example.org)"
+            )
     for proxy in (p.strip() for p in settings.trusted_proxies.split(",")):
         if proxy and proxy != "*" and not _is_network(proxy):
             raise ConfigError(

@@ -319,3 +319,14 @@ class Follow:
     kind: str  # author | category | search
     value: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class HiddenItem:
+    """One thing an operator hid."""
+
+    kind: str  # comment | paper | reader
+    key: str  # a paper's arXiv id; a comment's or a reader's id, as text
+    hidden_by: int | None  # the operator's subscriber id (None once their account is gone)
+    reason: str
+    hidden_at: datetime

@@ -28,6 +28,7 @@ from paperfeed.models import (
     Featured,
     Follow,
     HarvestState,
+    HiddenItem,
     LibraryEntry,
     ListedPaper,
     MailStatus,
@@ -472,6 +473,29 @@ class Library(Protocol):
         ...
 
 
+class Moderation(Protocol):
+    """What operators hid (moderation.py): comments, papers and readers, kept with who hid
+    them, why and when, and shown again when unhidden."""
+
+    def hide(self, kind: str, key: str, by_id: int | None, reason: str, now: datetime) -> bool:
+        """Hide one thing (kind comment, paper or reader; key as moderation.hidden_key); False
+        when it was hidden already (the first hiding's record stays). ValueError for a bad
+        kind, key or reason."""
+        ...
+
+    def unhide(self, kind: str, key: str) -> bool:
+        """Show it again; False when it was not hidden."""
+        ...
+
+    def hidden_keys(self, kind: str) -> set[str]:
+        """The keys of everything of `kind` hidden now."""
+        ...
+
+    def hidden_items(self, limit: int = 500) -> list[HiddenItem]:
+        """What is hidden, most recently hidden first."""
+        ...
+
+
 class Transactions(Protocol):
     """Units of work and locks for jobs that must not run twice at once."""
 
@@ -522,6 +546,7 @@ class Store(
     Votes,
     Digests,
     Library,
+    Moderation,
     Transactions,
     Secrets,
     Transfers,

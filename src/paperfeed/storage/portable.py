@@ -148,6 +148,11 @@ TABLES: tuple[Table, ...] = (
     ),
     _table("follows", "owner_id,kind,value", "owner_id:int, kind, value, created_at:time_ms"),
     _table("feed_tokens", "owner_id", "owner_id:int, digest"),
+    _table(
+        "hidden_items",
+        "kind,item_key",
+        "kind, item_key, hidden_by:int, reason, hidden_at:time",
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).

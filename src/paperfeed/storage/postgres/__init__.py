@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperfeed.storage.postgres.digests import DigestQueries
 from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
+from paperfeed.storage.postgres.moderation import ModerationQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
 from paperfeed.storage.postgres.transfer import TransferQueries
@@ -22,6 +23,7 @@ class PostgresStore(
     VoteQueries,
     DigestQueries,
     LibraryQueries,
+    ModerationQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and

@@ -22,6 +22,14 @@ try:  # an optional extra: pip install 'paperfeed[postgres]'
 except ImportError:  # pragma: no cover - reported when a postgresql:// URL is opened
     psycopg = None  # type: ignore[assignment]
 
+
+def unique_violation() -> type[Exception]:
+    """psycopg's UniqueViolation (psycopg is an optional extra, imported only when used)."""
+    from psycopg import errors
+
+    return errors.UniqueViolation
+
+
 Connection = Any  # psycopg.Connection[dict[str, Any]]; psycopg is optional, so not imported here
 
 # Every migrator takes this transaction-level advisory lock first, so two processes starting

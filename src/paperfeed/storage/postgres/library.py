@@ -18,7 +18,7 @@ from paperfeed.storage.library import (
     note_text,
     token_digest,
 )
-from paperfeed.storage.postgres.database import Connection, Database
+from paperfeed.storage.postgres.database import Connection, Database, unique_violation
 from paperfeed.storage.postgres.rows import P_COLUMNS, row_to_paper
 
 _COLLECTION_SQL = (
@@ -101,12 +101,6 @@ def _make_reading_list(conn: Connection, owner_id: int, now: datetime) -> Collec
     return made
 
 
-def _unique_violation() -> type[Exception]:
-    from psycopg import errors  # psycopg is an optional extra
-
-    return errors.UniqueViolation
-
-
 class LibraryQueries(Database):
     """The Library part of the contract (storage/base.py) on PostgreSQL."""
 
@@ -181,7 +175,7 @@ class LibraryQueries(Database):
                     "UPDATE collections SET share_token = %s WHERE id = %s",
                     (token, collection_id),
                 )
-            except _unique_violation() as exc:  # raised in the block: it rolls back
+            except unique_violation() as exc:  # raised in the block: it rolls back
                 raise ValueError("another collection is shared under that token") from exc
             return _get_collection(conn, collection_id)
 
@@ -391,7 +385,7 @@ class LibraryQueries(Database):
                     "ON CONFLICT (owner_id) DO UPDATE SET digest = excluded.digest",
                     (owner_id, token_digest(token)),
                 )
-            except _unique_violation() as exc:  # raised in the block: it rolls back
+            except unique_violation() as exc:  # raised in the block: it rolls back
                 raise ValueError("another reader's feed has that token") from exc
 
     def owner_of_feed_token(self, token: str) -> int | None:

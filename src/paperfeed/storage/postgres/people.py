@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from paperfeed.models import (
     MailStatus,
     OutgoingMail,
@@ -18,7 +16,12 @@ from paperfeed.models import (
 )
 from paperfeed.people.names import name_key
 from paperfeed.storage.errors import NameTaken, SubscriberNotFound
-from paperfeed.storage.postgres.database import Connection, Database, lock_key
+from paperfeed.storage.postgres.database import (
+    Connection,
+    Database,
+    lock_key,
+    unique_violation,
+)
 from paperfeed.storage.postgres.rows import (
     SUBSCRIBER_COLUMNS,
     preference_values,
@@ -164,7 +167,7 @@ class PeopleQueries(Database):
                     "updated_at = %s WHERE id = %s",
                     (name, key, now, subscriber_id),
                 )
-        except psycopg.errors.UniqueViolation as exc:
+        except unique_violation() as exc:
             raise NameTaken(name or "") from exc
         if done.rowcount == 0:
             raise SubscriberNotFound(subscriber_id)

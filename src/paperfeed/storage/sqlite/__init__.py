@@ -6,6 +6,7 @@ from paperfeed.storage.sqlite.database import sqlite_path
 from paperfeed.storage.sqlite.digests import DigestQueries
 from paperfeed.storage.sqlite.library import LibraryQueries
 from paperfeed.storage.sqlite.listings import ListingQueries
+from paperfeed.storage.sqlite.moderation import ModerationQueries
 from paperfeed.storage.sqlite.papers import PaperQueries
 from paperfeed.storage.sqlite.people import PeopleQueries
 from paperfeed.storage.sqlite.search import SearchQueries
@@ -23,6 +24,7 @@ class SqliteStore(
     VoteQueries,
     DigestQueries,
     LibraryQueries,
+    ModerationQueries,
     TransferQueries,
 ):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""
