@@ -332,8 +332,14 @@ def start_server(folder: Path, *args: str, sample: bool = False, **environ: str)
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """A real `paperfeed serve` over the bundled sample, for the browser tests; --dev: mail goes
-    to the outbox, shown at /outbox (the browser tests sign in there)."""
-    server, url = start_server(tmp_path_factory.mktemp("live"), "--dev", sample=True)
+    to the outbox, shown at /outbox (the browser tests sign in there). operator@example.org
+    is an operator."""
+    server, url = start_server(
+        tmp_path_factory.mktemp("live"),
+        "--dev",
+        sample=True,
+        PAPERFEED_OPERATORS="operator@example.org",
+    )
     yield url
     server.terminate()
     server.wait(timeout=10)

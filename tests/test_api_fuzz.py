@@ -193,6 +193,7 @@ def test_the_schema_documents_typed_parameters_bodies_and_errors(fuzz_server):
         "sort": "string",
         "p": "integer",
         "limit": "integer",
+        "has_code": "boolean",
     }
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():

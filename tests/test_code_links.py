@@ -83,3 +83,101 @@ def test_cards_pages_and_the_api_show_them(web_client, store):
     assert paper["githubRepo"] == "https://github.com/lab/everywhere"
     assert paper["projectPage"] == "https://lab.github.io/e/"
     assert "githubRepo" not in web_client.get("/api/papers/2606.10001").json()
+
+
+# -- the "has code" filter ---------------------------------------------------------------
+
+CODE_PAPERS = {
+    "2606.20001": "Code at https://github.com/lab/one. Also https://lab.github.io/one/",
+    "2606.20002": "No code here, only words.",
+    "2606.20003": "Models: https://huggingface.co/lab/three-7b",
+}
+
+
+def _code_papers(store, day=None):
+    from datetime import date
+
+    from conftest import make_paper
+
+    store.upsert_papers(
+        [
+            make_paper(
+                paper_id,
+                title=f"Paper {paper_id}",
+                abstract=abstract,
+                listed=day or date(2026, 6, 26),
+            )
+            for paper_id, abstract in CODE_PAPERS.items()
+        ]
+    )
+
+
+def test_lists_and_filters_keep_to_papers_with_code_as_their_text_changes(store):
+    from datetime import date
+
+    from conftest import make_paper
+    from paperfeed.models import SearchFilters
+
+    _code_papers(store)
+    day = date(2026, 6, 26)
+    ids = lambda items: sorted(i.paper.id for i in items)  # noqa: E731
+    assert ids(store.listed_papers(day, day, has_code=True)) == ["2606.20001", "2606.20003"]
+    assert ids(store.listed_papers(day, day)) == sorted(CODE_PAPERS)
+    assert store.count_listed(day, day, has_code=True) == 2
+    assert ids(store.trending_papers(day, day, 10, has_code=True)) == ["2606.20001", "2606.20003"]
+    with_code = store.filtered_pks(SearchFilters(has_code=True))
+    assert sorted(store.pks_for_ids(["2606.20001", "2606.20003"]).values()) == with_code
+    # A new version that drops the link drops the paper from the filter; one that adds it...
+    store.upsert_papers(
+        [
+            make_paper("2606.20001", title="Paper 2606.20001", abstract="Gone.", version=2),
+            make_paper(
+                "2606.20002",
+                title="Paper 2606.20002",
+                abstract="See codeberg.org: https://codeberg.org/lab/two",
+                version=2,
+            ),
+        ]
+    )
+    assert ids(store.listed_papers(day, day, has_code=True)) == ["2606.20002", "2606.20003"]
+
+
+def test_papers_stored_before_the_links_were_kept_get_them_when_migrated(store):
+    from datetime import date
+
+    _code_papers(store)
+    sqlite = store.url.startswith("sqlite")
+    migration = "016_code_links.sql" if sqlite else "013_code_links.sql"
+    with store._write() as conn:  # the schema as it was before the migration
+        conn.execute("DROP INDEX papers_with_code")
+        conn.execute("ALTER TABLE papers DROP COLUMN code_url")
+        conn.execute("ALTER TABLE papers DROP COLUMN project_url")
+        conn.execute(
+            "DELETE FROM schema_migrations WHERE name = " + ("?" if sqlite else "%s"),
+            (migration,),
+        )
+    assert store.migrate() == [migration]
+    day = date(2026, 6, 26)
+    found = store.listed_papers(day, day, has_code=True)
+    assert sorted(i.paper.id for i in found) == ["2606.20001", "2606.20003"]
+
+
+def test_the_web_lists_search_and_api_filter_by_code(web_client, store):
+    _code_papers(store)
+    web_client.app.state.paperfeed.searcher.refresh()
+    day = web_client.get("/papers/date/2026-06-26", params={"has_code": "1"}).text
+    assert "2 papers with code" in day and "Paper 2606.20001" in day
+    assert "Paper 2606.20002" not in day and 'href="/papers/date/2026-06-26">Show all' in day
+    everything = web_client.get("/papers/date/2026-06-26").text
+    assert "Paper 2606.20002" in everything and "?has_code=1" in everything
+    daily = web_client.get("/api/daily_papers", params={"date": "2026-06-26", "has_code": "true"})
+    assert sorted(i["paper"]["id"] for i in daily.json()) == ["2606.20001", "2606.20003"]
+    searched = web_client.get("/api/papers/search", params={"q": "paper", "has_code": "1"})
+    assert {i["paper"]["id"] for i in searched.json()} == {"2606.20001", "2606.20003"}
+    page = web_client.get("/search", params={"q": "paper", "has_code": "1"}).text
+    assert 'id="has_code" name="has_code" type="checkbox" value="1" checked' in page
+    assert 'href="/papers/2606.20003"' in page and 'href="/papers/2606.20002"' not in page
+    for path in ("/api/daily_papers", "/api/papers/search"):
+        refused = web_client.get(path, params={"q": "x", "has_code": "maybe"})
+        assert refused.status_code == 400 and "has_code" in refused.json()["error"]
+    assert web_client.get("/", params={"has_code": "<b>"}).status_code == 400

@@ -106,6 +106,7 @@ class Listing:
     previous: Period | None = None
     following: Period | None = None
     trends: dict[int, Trend] = field(default_factory=dict)
+    has_code: bool = False  # only papers that link to their code
 
     @property
     def pages(self) -> int:
@@ -113,32 +114,44 @@ class Listing:
 
 
 def period_listing(
-    store: Store, period: Period, page: int = 0, limit: int = 50, order: str = "upvotes"
+    store: Store,
+    period: Period,
+    page: int = 0,
+    limit: int = 50,
+    order: str = "upvotes",
+    has_code: bool = False,
 ) -> Listing:
-    """The papers of a period, most voted first (or newest first with order="date")."""
-    items = store.listed_papers(period.start, period.end, order, limit, page * limit)
+    """The papers of a period, most voted first (or newest first with order="date"); with
+    `has_code` only those that link to their code."""
+    items = store.listed_papers(period.start, period.end, order, limit, page * limit, has_code)
     before = store.day_before(period.start)
     after = store.day_after(period.end)
     return Listing(
         title=period.label,
         items=items,
-        total=store.count_listed(period.start, period.end),
+        total=store.count_listed(period.start, period.end, has_code),
         page=page,
         limit=limit,
         period=period,
         previous=Period.containing(period.kind, before) if before else None,
         following=Period.containing(period.kind, after) if after else None,
+        has_code=has_code,
     )
 
 
 def latest_listing(
-    store: Store, kind: str = "date", page: int = 0, limit: int = 50, order: str = "upvotes"
+    store: Store,
+    kind: str = "date",
+    page: int = 0,
+    limit: int = 50,
+    order: str = "upvotes",
+    has_code: bool = False,
 ) -> Listing | None:
     """The most recent period of `kind` that has papers; None for an empty catalog."""
     latest = store.latest_day()
     if latest is None:
         return None
-    return period_listing(store, Period.containing(kind, latest), page, limit, order)
+    return period_listing(store, Period.containing(kind, latest), page, limit, order, has_code)
 
 
 def trending_now(store: Store, now: datetime) -> datetime:
@@ -157,22 +170,24 @@ def trending_listing(
     page: int = 0,
     limit: int = 50,
     window_days: int = TRENDING_WINDOW_DAYS,
+    has_code: bool = False,
 ) -> Listing:
     """Papers of the last `window_days` by votes decayed with age (the stored rank, see
     trending.py), then the newest; each shown paper's Trend says why it is where it is."""
     moment = trending_now(store, now)
     until = moment.date()
     since = until - timedelta(days=window_days)
-    shown = store.trending_papers(since, until, limit, page * limit)
+    shown = store.trending_papers(since, until, limit, page * limit, has_code)
     half_life = store.trend_half_life()
     return Listing(
         title="Trending papers",
         items=shown,
-        total=store.count_listed(since, until),
+        total=store.count_listed(since, until, has_code),
         page=page,
         limit=limit,
         trends={
             item.pk: trend(item.upvotes, item.featured_on or item.day or until, moment, half_life)
             for item in shown
         },
+        has_code=has_code,
     )

@@ -158,10 +158,11 @@ class SearchFilters:
     since: date | None = None
     until: date | None = None
     authors: tuple[str, ...] = ()
+    has_code: bool = False  # only papers whose text links to their code (code_links.py)
 
     @property
     def active(self) -> bool:
-        return bool(self.categories or self.since or self.until or self.authors)
+        return bool(self.categories or self.since or self.until or self.authors or self.has_code)
 
 
 NO_FILTERS = SearchFilters()

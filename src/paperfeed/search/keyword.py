@@ -29,6 +29,7 @@ from pathlib import Path
 
 import tantivy
 
+from paperfeed.code_links import paper_links
 from paperfeed.models import NO_FILTERS, Paper, SearchFilters
 from paperfeed.search.names import author_key, initials_keys
 from paperfeed.search.query import ParsedQuery, with_authors
@@ -37,7 +38,7 @@ from paperfeed.storage import Store
 
 log = logging.getLogger("paperfeed.search")
 
-SCHEMA_VERSION = 2  # 2: author_key, author_initials, author and ref fields
+SCHEMA_VERSION = 3  # 2: author_key, author_initials, author and ref fields; 3: has_code
 ANALYZER = "paperfeed_en"
 NAMES_ANALYZER = "paperfeed_names"
 STATE_FILE = "paperfeed-state.json"
@@ -75,6 +76,8 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("text", tokenizer_name=ANALYZER, index_option="position")
     builder.add_text_field("category", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("day", indexed=True, fast=True)
+    # 1 when the paper's text links to its code (code_links.py), for the "has code" filter.
+    builder.add_integer_field("has_code", indexed=True)
     # One term per author: the whole name as names.author_key makes it ("tailin wu"), and
     # cited with initials ("t wu", "wu t"); the names' words, for one-word author filters.
     builder.add_text_field("author_key", tokenizer_name="raw", index_option="basic")
@@ -100,6 +103,7 @@ def _document(pk: int, paper: Paper) -> tantivy.Document:
     for category in paper.categories:
         doc.add_text("category", category)
     doc.add_integer("day", _day_number(paper))
+    doc.add_integer("has_code", 1 if paper_links(paper).code else 0)
     for name in paper.authors:
         key = author_key(name)
         if not key:
@@ -356,6 +360,10 @@ class KeywordIndex:
                 tantivy.Query.range_query(self.schema, "day", tantivy.FieldType.Integer, low, high)
             )
         queries.extend(self._author_query(key) for key in filters.authors)
+        if filters.has_code:
+            queries.append(
+                tantivy.Query.range_query(self.schema, "has_code", tantivy.FieldType.Integer, 1, 1)
+            )
         return queries
 
     def _author_query(self, key: str) -> tantivy.Query:

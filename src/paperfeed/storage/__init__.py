@@ -6,6 +6,7 @@ from paperfeed.storage.base import Store
 from paperfeed.storage.errors import (
     CollectionNotFound,
     NameTaken,
+    PaperHidden,
     PaperNotFound,
     StorageError,
     StoreBusy,
@@ -17,6 +18,7 @@ from paperfeed.storage.urls import is_postgres, sqlite_path
 __all__ = [
     "CollectionNotFound",
     "NameTaken",
+    "PaperHidden",
     "PaperNotFound",
     "SqliteStore",
     "StorageError",

@@ -198,15 +198,26 @@ class Listings(Protocol):
     """The lists readers browse: a range of days, newest first, trending."""
 
     def listed_papers(
-        self, since: date, until: date, order: str = "upvotes", limit: int = 50, offset: int = 0
+        self,
+        since: date,
+        until: date,
+        order: str = "upvotes",
+        limit: int = 50,
+        offset: int = 0,
+        has_code: bool = False,
     ) -> list[ListedPaper]:
         """Papers whose day (listed, else published) is in [since, until]; order is "upvotes"
-        (then newest) or "date" (then most voted)."""
+        (then newest) or "date" (then most voted); with `has_code` only papers whose text
+        links to their code. Lists (these, count_listed, newest_papers, trending_papers)
+        leave out papers an operator hid."""
         ...
 
-    def count_listed(self, since: date, until: date) -> int: ...
+    def count_listed(self, since: date, until: date, has_code: bool = False) -> int: ...
 
-    def listed_by_pk(self, pks: Sequence[int]) -> dict[int, ListedPaper]: ...
+    def listed_by_pk(self, pks: Sequence[int]) -> dict[int, ListedPaper]:
+        """The papers of `pks` as lists show them; hidden papers are not among them (search
+        hits, "for you", author pages and feeds are read through this)."""
+        ...
 
     def day_before(self, day: date) -> date | None:
         """The last day before `day` that has papers."""
@@ -229,7 +240,7 @@ class Listings(Protocol):
         ...
 
     def trending_papers(
-        self, since: date, until: date, limit: int, offset: int = 0
+        self, since: date, until: date, limit: int, offset: int = 0, has_code: bool = False
     ) -> list[ListedPaper]:
         """Papers of days [since, until] by stored trending rank, then newest."""
         ...

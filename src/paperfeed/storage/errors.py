@@ -21,6 +21,14 @@ class PaperNotFound(LookupError):
         self.paper_id = paper_id
 
 
+class PaperHidden(PaperNotFound):
+    """The paper is in the catalog, but an operator hid it (a 404 to readers)."""
+
+    def __init__(self, paper_id: str) -> None:
+        LookupError.__init__(self, f"the paper {paper_id!r} was hidden by this site's operators")
+        self.paper_id = paper_id
+
+
 class SubscriberNotFound(LookupError):
     """No subscriber has that id or address."""
 

@@ -83,7 +83,7 @@ TABLES: tuple[Table, ...] = (
         "pk",
         "pk:int, id, version:int, title, abstract, authors:list, categories:list, "
         "published:time, updated:time, listed:date, comment, doi, journal_ref, license, source, "
-        "upvotes:int, trend_key:float, created_at:time, modified_at:time",
+        "upvotes:int, trend_key:float, created_at:time, modified_at:time, code_url, project_url",
     ),
     _table("paper_categories", "paper_pk,category", "paper_pk:int, category, position:int"),
     _table(

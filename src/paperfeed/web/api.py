@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
+from paperfeed.models import SearchFilters
 from paperfeed.web.api_schema import (
     BAD_REQUEST,
     NEXT_PAGE_LINK,
@@ -21,6 +22,7 @@ from paperfeed.web.api_schema import (
     DailyItem,
     DailySort,
     Day,
+    HasCode,
     Month,
     Page,
     PageLimit,
@@ -35,7 +37,7 @@ from paperfeed.web.api_schema import (
 from paperfeed.web.app import state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
 from paperfeed.web.hf_format import daily_item, paper_object, search_item
-from paperfeed.web.params import BadRequest, choice_param, int_param, paper_pk
+from paperfeed.web.params import BadRequest, choice_param, flag_param, int_param, paper_pk
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -64,14 +66,18 @@ SEARCHED = share_header("public", search=True)  # kept apart: distinct queries a
     response_model=list[SearchItem],
     responses=BAD_REQUEST,
 )
-def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> ApiJson:
+def search(
+    request: Request, q: SearchQuery = "", limit: SearchLimit = None, has_code: HasCode = None
+) -> ApiJson:
     """Items like /api/daily_papers, plus `highlightedTitle`/`highlightedSummary` runs
-    ([{"text", "highlighted"}]), `score`, `keywordRank` and `semanticRank`. `limit`: 1-120."""
+    ([{"text", "highlighted"}]), `score`, `keywordRank` and `semanticRank`. `limit`: 1-120;
+    `has_code`: only papers that link to their code."""
     state = state_of(request)
     size = int_param("limit", limit, 50, 1, 120)
+    filters = SearchFilters(has_code=flag_param("has_code", has_code))
     if not q.strip():
         return ApiJson([], headers=SEARCHED)
-    results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size)
+    results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size, filters=filters)
     items = [search_item(hit, hit.listed) for hit in results.hits]
     return ApiJson(items, headers=SEARCHED)
 
@@ -91,11 +97,14 @@ def daily_papers(
     sort: DailySort = None,
     p: Page = None,
     limit: PageLimit = None,
+    has_code: HasCode = None,
 ) -> ApiJson:
     """`date` YYYY-MM-DD, `week` YYYY-Www or `month` YYYY-MM (at most one; default: the
     latest day). `sort`: publishedAt (default; by day, then votes) or trending (votes decayed by
-    age, across days when no period is given). `p` page from 0, `limit` 1-100 (default 50)."""
+    age, across days when no period is given). `p` page from 0, `limit` 1-100 (default 50).
+    `has_code`: only papers that link to their code."""
     state = state_of(request)
+    code = flag_param("has_code", has_code)
     order = choice_param("sort", sort, ("publishedAt", "trending"), "publishedAt")
     page = int_param("p", p, 0, 0, 100_000)
     size = int_param("limit", limit, 50, 1, 100)
@@ -113,6 +122,7 @@ def daily_papers(
             window_page,
             window_size,
             "upvotes" if order == "trending" else "date",
+            code,
         )
     elif order == "trending":
         listing = trending_listing(
@@ -121,9 +131,10 @@ def daily_papers(
             window_page,
             window_size,
             state.settings.trending_window_days,
+            has_code=code,
         )
     else:
-        latest = latest_listing(state.store, "date", window_page, window_size, "date")
+        latest = latest_listing(state.store, "date", window_page, window_size, "date", code)
         if latest is None:
             return ApiJson([], headers=PUBLIC)
         listing = latest

@@ -176,6 +176,11 @@ Submitter = Annotated[
     WithJsonSchema({"type": "string"}),
     Query(description="Only papers this user submitted to the daily list."),
 ]
+HasCode = Annotated[
+    str | None,
+    WithJsonSchema({"type": "boolean"}),
+    Query(description="Only papers whose abstract or comment links to their code (true or 1)."),
+]
 Cursor = Annotated[
     str | None,
     WithJsonSchema({"type": "string"}),

@@ -45,6 +45,7 @@ from paperfeed.web.security import (
     SESSION_COOKIE,
     CsrfCookie,
     CsrfFailed,
+    OperatorsOnly,
     SignInNeeded,
     reader_token,
 )
@@ -73,7 +74,17 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, library, library_api, outbox, pages, people, votes
+    from paperfeed.web import (
+        api,
+        feeds,
+        library,
+        library_api,
+        moderation,
+        outbox,
+        pages,
+        people,
+        votes,
+    )
 
     settings = ensure_secret_key(settings, store)
 
@@ -118,6 +129,7 @@ def create_app(
     app.include_router(votes.router)
     app.include_router(library.router)
     app.include_router(library_api.router)
+    app.include_router(moderation.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     if settings.dev:
@@ -151,6 +163,7 @@ def create_app(
         BadRequest,
         CsrfFailed,
         SignInNeeded,
+        OperatorsOnly,
         RateLimited,
         StoreBusy,
         RequestValidationError,
@@ -217,6 +230,8 @@ def _status_and_message(exc: Exception) -> tuple[int, str]:
         return 404, str(exc)
     if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)
+    if isinstance(exc, OperatorsOnly):
+        return 403, str(exc)
     if isinstance(exc, RateLimited):
         return 429, str(exc)
     if isinstance(exc, StoreBusy):

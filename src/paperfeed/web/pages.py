@@ -21,9 +21,11 @@ from paperfeed.listings import (
     trending_listing,
 )
 from paperfeed.models import ListedPaper, Paper, SearchFilters
+from paperfeed.moderation import is_operator
 from paperfeed.search.names import author_key
 from paperfeed.search.resolve import paper_named_by
 from paperfeed.search.searcher import MODES, SORTS, Hit
+from paperfeed.storage import PaperHidden
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, rendered_for_anyone, share_header
 from paperfeed.web.markdown import paper_markdown
@@ -31,6 +33,7 @@ from paperfeed.web.params import (
     categories_param,
     choice_param,
     day_param,
+    flag_param,
     int_param,
     paper_id_param,
 )
@@ -56,6 +59,7 @@ class SearchForm:
     sort: str
     mode: str
     page: int
+    has_code: bool = False
 
 
 def render(
@@ -134,63 +138,84 @@ def _list_page(
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, p: str | None = None) -> HTMLResponse:
-    """The latest day with papers."""
+def home(request: Request, p: str | None = None, has_code: str | None = None) -> HTMLResponse:
+    """The latest day with papers (with has_code=1, those that link to their code)."""
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
+    code = flag_param("has_code", has_code)
     listing = state.lists.get(
-        ("latest", page), lambda: latest_listing(state.store, "date", page, LIST_PAGE)
+        ("latest", page, code),
+        lambda: latest_listing(state.store, "date", page, LIST_PAGE, has_code=code),
     )
     return render(request, "list.html", listing=listing, active="daily", home=True)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
-def trending(request: Request, p: str | None = None) -> HTMLResponse:
+def trending(request: Request, p: str | None = None, has_code: str | None = None) -> HTMLResponse:
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
+    code = flag_param("has_code", has_code)
     # Measured at the minute, so one list serves a whole minute of readers.
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     window = state.settings.trending_window_days
     listing = state.lists.get(
-        ("trending", page, now, window),
-        lambda: trending_listing(state.store, now, page, LIST_PAGE, window),
+        ("trending", page, now, window, code),
+        lambda: trending_listing(state.store, now, page, LIST_PAGE, window, has_code=code),
     )
     return _list_page(request, listing, "trending", TRENDING_KEEP_S)
 
 
 def _period_page(
-    request: Request, kind: str, value: str, p: str | None, sort: str | None
+    request: Request,
+    kind: str,
+    value: str,
+    p: str | None,
+    sort: str | None,
+    has_code: str | None,
 ) -> HTMLResponse:
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
     order = choice_param("sort", sort, ("upvotes", "date"), "upvotes")
+    code = flag_param("has_code", has_code)
     period = parse_period(kind, value)
     listing = state.lists.get(
-        ("period", period, page, order),
-        lambda: period_listing(state.store, period, page, LIST_PAGE, order),
+        ("period", period, page, order, code),
+        lambda: period_listing(state.store, period, page, LIST_PAGE, order, code),
     )
     return _list_page(request, listing, "daily")
 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse)
 def by_date(
-    request: Request, day: str, p: str | None = None, sort: str | None = None
+    request: Request,
+    day: str,
+    p: str | None = None,
+    sort: str | None = None,
+    has_code: str | None = None,
 ) -> HTMLResponse:
-    return _period_page(request, "date", day, p, sort)
+    return _period_page(request, "date", day, p, sort, has_code)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
 def by_week(
-    request: Request, week: str, p: str | None = None, sort: str | None = None
+    request: Request,
+    week: str,
+    p: str | None = None,
+    sort: str | None = None,
+    has_code: str | None = None,
 ) -> HTMLResponse:
-    return _period_page(request, "week", week, p, sort)
+    return _period_page(request, "week", week, p, sort, has_code)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
 def by_month(
-    request: Request, month: str, p: str | None = None, sort: str | None = None
+    request: Request,
+    month: str,
+    p: str | None = None,
+    sort: str | None = None,
+    has_code: str | None = None,
 ) -> HTMLResponse:
-    return _period_page(request, "month", month, p, sort)
+    return _period_page(request, "month", month, p, sort, has_code)
 
 
 def _top_categories(state: AppState) -> list[str]:
@@ -214,6 +239,7 @@ def search_page(
     sort: str | None = None,
     mode: str | None = None,
     p: str | None = None,
+    has_code: str | None = None,
 ) -> Response:
     """Search results like the reference page: title, authors, date, categories, highlights.
 
@@ -228,6 +254,7 @@ def search_page(
         sort=choice_param("sort", sort, SORTS, "relevance"),
         mode=choice_param("mode", mode, MODES, "hybrid"),
         page=int_param("p", p, 0, 0, 49),
+        has_code=flag_param("has_code", has_code),
     )
     results = None
     if q.strip():
@@ -239,7 +266,7 @@ def search_page(
             limit=SEARCH_PAGE,
             offset=form.page * SEARCH_PAGE,
             mode=form.mode,
-            filters=SearchFilters(form.categories, form.since, form.until),
+            filters=SearchFilters(form.categories, form.since, form.until, has_code=form.has_code),
             sort=form.sort,
         )
     return render(
@@ -296,13 +323,27 @@ def paper_page(request: Request, paper_id: str) -> Response:
     as_markdown = paper_id.endswith(".md")
     raw = paper_id[:-3] if as_markdown else paper_id
     paper = state.store.get_paper(paper_id_param(raw))
+    hidden = paper.id in state.store.hidden_keys("paper")
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    operator = is_operator(state.settings, account)
+    if hidden and not operator:
+        raise PaperHidden(paper.id)
     page_url = state.settings.base_url.rstrip("/") + paper_path(paper.id)
     if as_markdown:
         return PlainTextResponse(
             paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"
         )
     listed, similar = state.lists.get(("paper", paper.id), lambda: _paper_parts(state, paper))
-    return render(request, "paper.html", paper=paper, listed=listed, similar=similar, active="")
+    return render(
+        request,
+        "paper.html",
+        paper=paper,
+        listed=listed,
+        similar=similar,
+        operator=operator,
+        hidden=hidden,
+        active="",
+    )
 
 
 def _paper_parts(state: AppState, paper: Paper) -> tuple[ListedPaper | None, list[Hit]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from paperfeed.ids import BadIdentifier, parse_paper_id
-from paperfeed.storage import PaperNotFound, Store
+from paperfeed.storage import PaperHidden, PaperNotFound, Store
 
 
 class BadRequest(ValueError):
@@ -44,6 +44,22 @@ def choice_param(name: str, raw: str | None, choices: tuple[str, ...], default: 
     return raw
 
 
+_YES = ("1", "true", "yes", "on")
+_NO = ("", "0", "false", "no", "off")
+
+
+def flag_param(name: str, raw: str | None) -> bool:
+    """A yes/no: 1, true, yes or on; 0, false, no, off, empty or absent."""
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise BadRequest(f"{name} must be true or false (1 or 0), not {raw[:20]!r}")
+
+
 def categories_param(raw: list[str]) -> tuple[str, ...]:
     """Category filters from repeated or comma-separated values (cs.CL, cs.LG)."""
     found: list[str] = []
@@ -67,11 +83,13 @@ def paper_id_param(raw: str) -> str:
 
 def paper_pk(store: Store, raw: str) -> tuple[str, int]:
     """(id, pk) of the paper a path names; PaperNotFound (a 404) when it is not an id or not
-    in the catalog."""
+    in the catalog, PaperHidden (a 404 too) when an operator hid it."""
     normalised = paper_id_param(raw)
     pk = store.pks_for_ids([normalised]).get(normalised)
     if pk is None:
         raise PaperNotFound(normalised)
+    if normalised in store.hidden_keys("paper"):
+        raise PaperHidden(normalised)
     return normalised, pk
 
 

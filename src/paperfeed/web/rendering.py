@@ -87,14 +87,17 @@ def shorten(text: str, limit: int = 320) -> str:
 
 def _account(request: Request) -> dict[str, Any]:
     """Every page knows who is signed in, and can make a CSRF token for its forms."""
+    from paperfeed.moderation import is_operator
     from paperfeed.web.security import csrf_token, current_subscriber
 
     state = getattr(request.app.state, "paperfeed", None)
     if state is None:
         return {"account": None, "csrf": lambda: ""}
     now = datetime.now(UTC)
+    account = current_subscriber(request, state.store, state.settings, now)
     return {
-        "account": current_subscriber(request, state.store, state.settings, now),
+        "account": account,
+        "is_operator": is_operator(state.settings, account),
         "csrf": lambda: csrf_token(request, state.settings),
         "dev": state.settings.dev,
     }

@@ -37,6 +37,14 @@ class SignInNeeded(Exception):
         self.json = json
 
 
+class OperatorsOnly(Exception):
+    """An action or page for the site's operators (PAPERFEED_OPERATORS), asked for by a
+    signed-in reader who is not one: a 403."""
+
+    def __init__(self, message: str = "only this site's operators can do that") -> None:
+        super().__init__(message)
+
+
 class CsrfFailed(ValueError):
     """A state-changing form came without a valid CSRF token."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -50,6 +50,27 @@ def lock_key(name: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
     )
+
+
+def _fill_code_links(conn: Connection) -> None:
+    """Give the papers already stored their code and project links (013_code_links.sql)."""
+    from paperfeed.code_links import links_in
+
+    rows = conn.execute("SELECT pk, abstract, comment FROM papers").fetchall()
+    updates = []
+    for row in rows:
+        links = links_in(row["abstract"], row["comment"])
+        if links.code is not None or links.project is not None:
+            updates.append((links.code, links.project, row["pk"]))
+    conn.cursor().executemany(
+        "UPDATE papers SET code_url = %s, project_url = %s WHERE pk = %s", updates
+    )
+
+
+# Work a migration needs Python for, done in its transaction after its SQL.
+AFTER_SCRIPTS: dict[str, Callable[[Connection], None]] = {
+    "013_code_links.sql": _fill_code_links,
+}
 
 
 class Database:
@@ -182,6 +203,8 @@ class Database:
                     continue
                 try:
                     conn.execute(script)
+                    if name in AFTER_SCRIPTS:
+                        AFTER_SCRIPTS[name](conn)
                 except psycopg.Error as exc:
                     raise StorageError(f"migration {name} failed: {exc}") from exc
                 conn.execute(

@@ -8,7 +8,7 @@ from typing import Any
 
 from paperfeed.models import ListedPaper
 from paperfeed.storage.postgres.database import Database
-from paperfeed.storage.postgres.rows import LISTED_COLUMNS, listed_row
+from paperfeed.storage.postgres.rows import LISTED_COLUMNS, listed_row, shown_sql
 
 _ORDERS = {
     # Within a day by votes, as Hugging Face orders its daily lists. p.day is never NULL here
@@ -23,21 +23,28 @@ class ListingQueries(Database):
     """Day-range lists and their neighbours; one query each."""
 
     def listed_papers(
-        self, since: date, until: date, order: str = "upvotes", limit: int = 50, offset: int = 0
+        self,
+        since: date,
+        until: date,
+        order: str = "upvotes",
+        limit: int = 50,
+        offset: int = 0,
+        has_code: bool = False,
     ) -> list[ListedPaper]:
         """Papers whose day is in [since, until], ordered by `order` (upvotes or date)."""
         with self._conn() as conn:
             rows = conn.execute(
                 f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.day BETWEEN %s AND %s "
-                f"ORDER BY {_ORDERS[order]} LIMIT %s OFFSET %s",
+                f"{shown_sql(has_code)} ORDER BY {_ORDERS[order]} LIMIT %s OFFSET %s",
                 (since, until, limit, offset),
             ).fetchall()
         return [listed_row(row) for row in rows]
 
-    def count_listed(self, since: date, until: date) -> int:
+    def count_listed(self, since: date, until: date, has_code: bool = False) -> int:
         with self._conn() as conn:
             row = conn.execute(
-                "SELECT count(*) AS n FROM papers p WHERE p.day BETWEEN %s AND %s",
+                "SELECT count(*) AS n FROM papers p WHERE p.day BETWEEN %s AND %s"
+                + shown_sql(has_code),
                 (since, until),
             ).fetchone()
         return int(row["n"])
@@ -47,7 +54,7 @@ class ListingQueries(Database):
             return {}
         with self._conn() as conn:
             rows = conn.execute(
-                f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk = ANY(%s)",
+                f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk = ANY(%s){shown_sql()}",
                 ([int(pk) for pk in pks],),
             ).fetchall()
         return {int(row["pk"]): listed_row(row) for row in rows}
@@ -75,7 +82,7 @@ class ListingQueries(Database):
 
     def newest_papers(self, before: tuple[date, int] | None, limit: int) -> list[ListedPaper]:
         """Papers newest day first (then newest pk), after the (day, pk) cursor if given."""
-        where = "p.day IS NOT NULL"
+        where = "p.day IS NOT NULL" + shown_sql()
         params: list[Any] = []
         if before is not None:
             where += " AND (p.day, p.pk) < (%s, %s)"

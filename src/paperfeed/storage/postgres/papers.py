@@ -9,11 +9,17 @@ from paperfeed.merge import merge_paper
 from paperfeed.models import CatalogStats, Featured, HarvestState, Paper, UpsertCounts
 from paperfeed.storage.errors import PaperNotFound
 from paperfeed.storage.postgres.database import REV_SQL, Connection, Database, now_utc
-from paperfeed.storage.postgres.rows import PAPER_COLUMNS, PAPER_FIELDS, paper_values, row_to_paper
+from paperfeed.storage.postgres.rows import (
+    PAPER_COLUMNS,
+    WRITE_FIELDS,
+    row_to_paper,
+    write_values,
+)
 from paperfeed.storage.postgres.votes import count_upvotes, share_ranks
 
-_MARKS = ", ".join(["%s"] * len(PAPER_FIELDS))
-_ASSIGNMENTS = ", ".join(f"{name} = %s" for name in PAPER_FIELDS)
+_WRITE_COLUMNS = ", ".join(WRITE_FIELDS)
+_MARKS = ", ".join(["%s"] * len(WRITE_FIELDS))
+_ASSIGNMENTS = ", ".join(f"{name} = %s" for name in WRITE_FIELDS)
 
 
 class PaperQueries(Database):
@@ -71,9 +77,9 @@ class PaperQueries(Database):
             return {}
         cursor = conn.cursor()
         cursor.executemany(
-            f"INSERT INTO papers ({PAPER_COLUMNS}, created_at, modified_at, rev) "
+            f"INSERT INTO papers ({_WRITE_COLUMNS}, created_at, modified_at, rev) "
             f"VALUES ({_MARKS}, %s, %s, {REV_SQL}) ON CONFLICT (id) DO NOTHING RETURNING pk",
-            [(*paper_values(paper), now, now) for paper in papers],
+            [(*write_values(paper), now, now) for paper in papers],
             returning=True,
         )
         inserted: dict[str, int] = {}
@@ -93,7 +99,7 @@ class PaperQueries(Database):
         cursor = conn.cursor()
         cursor.executemany(
             f"UPDATE papers SET {_ASSIGNMENTS}, modified_at = %s, rev = {REV_SQL} WHERE pk = %s",
-            [(*paper_values(paper), now, pk) for pk, paper in rows],
+            [(*write_values(paper), now, pk) for pk, paper in rows],
         )
         conn.execute(
             "DELETE FROM paper_categories WHERE paper_pk = ANY(%s)", ([pk for pk, _ in rows],)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from paperfeed.code_links import paper_links
 from paperfeed.models import ListedPaper, Paper, Preferences, SearchFilters, Subscriber
 
 PAPER_FIELDS = (
@@ -25,6 +26,9 @@ PAPER_FIELDS = (
     "source",
 )
 PAPER_COLUMNS = ", ".join(PAPER_FIELDS)
+# What a write stores besides: the code and project links found in the paper's text
+# (code_links.py), so lists and searches can keep to papers with code.
+WRITE_FIELDS = (*PAPER_FIELDS, "code_url", "project_url")
 P_COLUMNS = ", ".join("p." + name for name in PAPER_FIELDS)
 LISTED_COLUMNS = (
     "p.pk, p.upvotes, "
@@ -115,7 +119,15 @@ def filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     if filters.until:
         clauses.append("p.day <= %s")
         params.append(filters.until)
+    if filters.has_code:
+        clauses.append("p.code_url IS NOT NULL")
     return " AND ".join(clauses), params
+
+
+def write_values(paper: Paper) -> tuple[Any, ...]:
+    """The values of WRITE_FIELDS for `paper`."""
+    links = paper_links(paper)
+    return (*paper_values(paper), links.code, links.project)
 
 
 def preference_values(preferences: Preferences) -> tuple[object, ...]:
@@ -149,3 +161,15 @@ def subscriber_row(row: dict[str, Any]) -> Subscriber:
         confirmed_at=_utc(row["confirmed_at"]),
         public_name=row["public_name"],
     )
+
+
+# Papers a list shows (over papers AS p): none an operator hid (moderation.py).
+_NOT_HIDDEN = (
+    " AND NOT EXISTS (SELECT 1 FROM hidden_items h WHERE h.kind = 'paper' AND h.item_key = p.id)"
+)
+
+
+def shown_sql(has_code: bool = False) -> str:
+    """What a list adds to its WHERE clause: hidden papers left out, and with `has_code` only
+    papers whose text links to their code."""
+    return _NOT_HIDDEN + (" AND p.code_url IS NOT NULL" if has_code else "")

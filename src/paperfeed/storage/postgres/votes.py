@@ -10,7 +10,7 @@ from typing import Any
 from paperfeed.models import ListedPaper
 from paperfeed.storage.errors import PaperNotFound
 from paperfeed.storage.postgres.database import Connection, Database, lock_key
-from paperfeed.storage.postgres.rows import LISTED_COLUMNS, listed_row
+from paperfeed.storage.postgres.rows import LISTED_COLUMNS, listed_row, shown_sql
 from paperfeed.trending import HALF_LIFE_HOURS, trend_key
 
 # The day a paper's age counts from: first featured on Hugging Face, else listed/published.
@@ -109,12 +109,13 @@ class VoteQueries(Database):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def trending_papers(
-        self, since: date, until: date, limit: int, offset: int = 0
+        self, since: date, until: date, limit: int, offset: int = 0, has_code: bool = False
     ) -> list[ListedPaper]:
         """Papers of days [since, until] by trending rank (voted ones first), then newest."""
         with self._conn() as conn:
             rows = conn.execute(
                 f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.day BETWEEN %s AND %s "
+                f"{shown_sql(has_code)} "
                 "ORDER BY p.trend_key IS NULL, p.trend_key DESC, p.day DESC, p.pk DESC "
                 "LIMIT %s OFFSET %s",
                 (since, until, limit, offset),

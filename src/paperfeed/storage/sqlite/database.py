@@ -9,7 +9,7 @@ import re
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
@@ -99,6 +99,25 @@ class _Held:
     def __del__(self) -> None:
         with suppress(sqlite3.Error):
             self.conn.close()
+
+
+def _fill_code_links(conn: sqlite3.Connection) -> None:
+    """Give the papers already stored their code and project links (016_code_links.sql)."""
+    from paperfeed.code_links import links_in
+
+    rows = conn.execute("SELECT pk, abstract, comment FROM papers").fetchall()
+    updates = []
+    for row in rows:
+        links = links_in(row[1], row[2])
+        if links.code is not None or links.project is not None:
+            updates.append((links.code, links.project, row[0]))
+    conn.executemany("UPDATE papers SET code_url = ?, project_url = ? WHERE pk = ?", updates)
+
+
+# Work a migration needs Python for, done in its transaction after its SQL.
+AFTER_SCRIPTS: dict[str, Callable[[sqlite3.Connection], None]] = {
+    "016_code_links.sql": _fill_code_links,
+}
 
 
 class Database:
@@ -267,6 +286,8 @@ class Database:
                 try:
                     for statement in _split_statements(script):
                         conn.execute(statement)
+                    if name in AFTER_SCRIPTS:
+                        AFTER_SCRIPTS[name](conn)
                 except sqlite3.DatabaseError as exc:
                     raise StorageError(f"migration {name} failed: {exc}") from exc
                 conn.execute(

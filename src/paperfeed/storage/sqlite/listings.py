@@ -9,7 +9,14 @@ from typing import Any
 
 from paperfeed.models import ListedPaper
 from paperfeed.storage.sqlite.database import Database, chunks
-from paperfeed.storage.sqlite.rows import DAY_SQL, P_COLUMNS, UPVOTES_SQL, parse_date, row_to_paper
+from paperfeed.storage.sqlite.rows import (
+    DAY_SQL,
+    P_COLUMNS,
+    UPVOTES_SQL,
+    parse_date,
+    row_to_paper,
+    shown_sql,
+)
 
 LISTED_COLUMNS = (
     f"p.pk, {DAY_SQL} AS day, {UPVOTES_SQL} AS upvotes, "
@@ -42,19 +49,25 @@ class ListingQueries(Database):
     """Day-range lists and their neighbours; one query each."""
 
     def listed_papers(
-        self, since: date, until: date, order: str = "upvotes", limit: int = 50, offset: int = 0
+        self,
+        since: date,
+        until: date,
+        order: str = "upvotes",
+        limit: int = 50,
+        offset: int = 0,
+        has_code: bool = False,
     ) -> list[ListedPaper]:
         """Papers whose day is in [since, until], ordered by `order` (upvotes or date)."""
         rows = self.conn.execute(
             f"SELECT {LISTED_COLUMNS} FROM papers p WHERE {DAY_SQL} BETWEEN ? AND ? "
-            f"ORDER BY {_ORDERS[order]} LIMIT ? OFFSET ?",
+            f"{shown_sql(has_code)} ORDER BY {_ORDERS[order]} LIMIT ? OFFSET ?",
             (since.isoformat(), until.isoformat(), limit, offset),
         )
         return [listed_row(row) for row in rows]
 
-    def count_listed(self, since: date, until: date) -> int:
+    def count_listed(self, since: date, until: date, has_code: bool = False) -> int:
         row = self.conn.execute(
-            f"SELECT count(*) FROM papers p WHERE {DAY_SQL} BETWEEN ? AND ?",
+            f"SELECT count(*) FROM papers p WHERE {DAY_SQL} BETWEEN ? AND ?{shown_sql(has_code)}",
             (since.isoformat(), until.isoformat()),
         ).fetchone()
         return int(row[0])
@@ -66,7 +79,8 @@ class ListingQueries(Database):
         for chunk in chunks(list(pks)):
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk IN ({marks})", chunk
+                f"SELECT {LISTED_COLUMNS} FROM papers p WHERE p.pk IN ({marks}){shown_sql()}",
+                chunk,
             )
             found.update((int(row["pk"]), listed_row(row)) for row in rows)
         return found
@@ -92,7 +106,7 @@ class ListingQueries(Database):
 
     def newest_papers(self, before: tuple[date, int] | None, limit: int) -> list[ListedPaper]:
         """Papers newest day first (then newest pk), after the (day, pk) cursor if given."""
-        where, params = f"{DAY_SQL} IS NOT NULL", []
+        where, params = f"{DAY_SQL} IS NOT NULL{shown_sql()}", []
         if before is not None:
             where += f" AND ({DAY_SQL}, p.pk) < (?, ?)"
             params = [before[0].isoformat(), before[1]]

@@ -11,8 +11,18 @@ from paperfeed.merge import merge_paper
 from paperfeed.models import CatalogStats, Featured, HarvestState, Paper, UpsertCounts
 from paperfeed.storage.errors import PaperNotFound
 from paperfeed.storage.sqlite.database import Database, chunks, now_iso
-from paperfeed.storage.sqlite.rows import PAPER_COLUMNS, paper_values, parse_date, row_to_paper
+from paperfeed.storage.sqlite.rows import (
+    PAPER_COLUMNS,
+    WRITE_COLUMNS,
+    parse_date,
+    row_to_paper,
+    write_values,
+)
 from paperfeed.storage.sqlite.votes import count_upvotes
+
+_WRITE_NAMES = [name.strip() for name in WRITE_COLUMNS.split(",")]
+_MARKS = ", ".join("?" * len(_WRITE_NAMES))
+_ASSIGNMENTS = ", ".join(f"{name} = ?" for name in _WRITE_NAMES)
 
 
 class PaperQueries(Database):
@@ -44,19 +54,18 @@ class PaperQueries(Database):
 
     def _insert(self, conn: sqlite3.Connection, paper: Paper, now: str, rev: int) -> int:
         row = conn.execute(
-            f"INSERT INTO papers ({PAPER_COLUMNS}, created_at, modified_at, rev) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
-            (*paper_values(paper), now, now, rev),
+            f"INSERT INTO papers ({WRITE_COLUMNS}, created_at, modified_at, rev) "
+            f"VALUES ({_MARKS}, ?, ?, ?) RETURNING pk",
+            (*write_values(paper), now, now, rev),
         ).fetchone()
         pk = int(row[0])
         self._write_categories(conn, pk, paper.categories)
         return pk
 
     def _update(self, conn: sqlite3.Connection, pk: int, paper: Paper, now: str, rev: int) -> None:
-        assignments = ", ".join(f"{name.strip()} = ?" for name in PAPER_COLUMNS.split(","))
         conn.execute(
-            f"UPDATE papers SET {assignments}, modified_at = ?, rev = ? WHERE pk = ?",
-            (*paper_values(paper), now, rev, pk),
+            f"UPDATE papers SET {_ASSIGNMENTS}, modified_at = ?, rev = ? WHERE pk = ?",
+            (*write_values(paper), now, rev, pk),
         )
         conn.execute("DELETE FROM paper_categories WHERE paper_pk = ?", (pk,))
         self._write_categories(conn, pk, paper.categories)

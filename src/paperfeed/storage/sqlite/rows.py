@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from paperfeed.code_links import paper_links
 from paperfeed.models import Paper, SearchFilters
 
 PAPER_COLUMNS = (
@@ -16,6 +17,9 @@ PAPER_COLUMNS = (
     "comment, doi, journal_ref, license, source"
 )
 P_COLUMNS = ", ".join("p." + name.strip() for name in PAPER_COLUMNS.split(","))
+# What a write stores besides: the code and project links found in the paper's text
+# (code_links.py), so lists and searches can keep to papers with code.
+WRITE_COLUMNS = PAPER_COLUMNS + ", code_url, project_url"
 # A paper's day in lists and filters: listed, else published (003_listings.sql indexes it).
 DAY_SQL = "coalesce(p.listed, substr(p.published, 1, 10))"
 # Upvotes counted for a paper (papers AS p): the latest count seen on Hugging Face plus local
@@ -52,7 +56,15 @@ def filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     if filters.until:
         clauses.append(f"{day} <= ?")
         params.append(filters.until.isoformat())
+    if filters.has_code:
+        clauses.append("p.code_url IS NOT NULL")
     return " AND ".join(clauses), params
+
+
+def write_values(paper: Paper) -> tuple[Any, ...]:
+    """The values of WRITE_COLUMNS for `paper`."""
+    links = paper_links(paper)
+    return (*paper_values(paper), links.code, links.project)
 
 
 def paper_values(paper: Paper) -> tuple[Any, ...]:
@@ -101,3 +113,15 @@ def row_to_paper(row: sqlite3.Row) -> Paper:
         license=row["license"],
         source=row["source"],
     )
+
+
+# Papers a list shows (over papers AS p): none an operator hid (moderation.py).
+_NOT_HIDDEN = (
+    " AND NOT EXISTS (SELECT 1 FROM hidden_items h WHERE h.kind = 'paper' AND h.item_key = p.id)"
+)
+
+
+def shown_sql(has_code: bool = False) -> str:
+    """What a list adds to its WHERE clause: hidden papers left out, and with `has_code` only
+    papers whose text links to their code."""
+    return _NOT_HIDDEN + (" AND p.code_url IS NOT NULL" if has_code else "")

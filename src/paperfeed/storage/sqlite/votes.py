@@ -10,7 +10,7 @@ from paperfeed.models import ListedPaper
 from paperfeed.storage.errors import PaperNotFound
 from paperfeed.storage.sqlite.database import Database, chunks
 from paperfeed.storage.sqlite.listings import LISTED_COLUMNS, listed_row
-from paperfeed.storage.sqlite.rows import DAY_SQL, iso_datetime, parse_date
+from paperfeed.storage.sqlite.rows import DAY_SQL, iso_datetime, parse_date, shown_sql
 from paperfeed.trending import HALF_LIFE_HOURS, trend_key
 
 # The day a paper's age counts from: first featured on Hugging Face, else listed/published.
@@ -86,11 +86,12 @@ class VoteQueries(Database):
             return len(pks)
 
     def trending_papers(
-        self, since: date, until: date, limit: int, offset: int = 0
+        self, since: date, until: date, limit: int, offset: int = 0, has_code: bool = False
     ) -> list[ListedPaper]:
         """Papers of days [since, until] by trending rank (voted ones first), then newest."""
         rows = self.conn.execute(
             f"SELECT {LISTED_COLUMNS} FROM papers p WHERE {DAY_SQL} BETWEEN ? AND ? "
+            f"{shown_sql(has_code)} "
             f"ORDER BY p.trend_key IS NULL, p.trend_key DESC, {DAY_SQL} DESC, p.pk DESC "
             "LIMIT ? OFFSET ?",
             (since.isoformat(), until.isoformat(), limit, offset),
