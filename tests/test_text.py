@@ -36,3 +36,12 @@ def test_clean_text_drops_bidi_overrides_and_noncharacters():
         clean_text("\u05e9\u05dc\u05d5\u05dd \u200fabc\u200e")
         == "\u05e9\u05dc\u05d5\u05dd \u200fabc\u200e"
     )
+
+
+def test_shorten_cuts_at_a_word_and_keeps_short_text_whole():
+    from paperfeed.text import shorten
+
+    assert shorten("short", 10) == "short"
+    assert shorten("one two three four five", 12) == "one two…"
+    assert shorten("a" * 30, 10) == "a" * 10 + "…"  # no space near the limit: cut at it
+    assert shorten("Koopman operators, and more words here", 20) == "Koopman operators…"

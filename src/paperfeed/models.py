@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from paperfeed.ids import is_arxiv_id
@@ -61,8 +61,11 @@ class Paper:
 
     @property
     def day(self) -> date | None:
-        """The paper's day: when it was first listed, else the day of its first version."""
-        return self.listed or (self.published.date() if self.published else None)
+        """The paper's day in lists and filters: when it was first listed, else the day (UTC) of
+        its first version. Both backends, the keyword index and feeds date papers by it."""
+        if self.listed is not None:
+            return self.listed
+        return self.published.astimezone(UTC).date() if self.published else None
 
     @property
     def abs_url(self) -> str | None:

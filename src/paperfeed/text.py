@@ -1,4 +1,5 @@
-"""Normalise text fields from any source: whitespace, control characters, odd types."""
+"""Normalise text fields from any source (whitespace, control characters, odd types), and cut
+them for display (shorten)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,11 @@ def clean_optional(value: object) -> str | None:
     """clean_text, but None for a missing or blank value."""
     text = clean_text(value)
     return text or None
+
+
+def shorten(text: str, limit: int = 320) -> str:
+    """`text` cut at a word near `limit` characters, with an ellipsis (pages and digests)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "…"

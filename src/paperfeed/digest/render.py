@@ -23,6 +23,7 @@ from paperfeed.latex import latex_spans
 from paperfeed.mail.messages import TEMPLATES as MAIL_TEMPLATES
 from paperfeed.mail.messages import ListLinks, build_message, new_message_id, outgoing
 from paperfeed.models import MAX_TITLE_CHARS, OutgoingMail
+from paperfeed.text import shorten
 
 ABSTRACT_CHARS = 420
 # LaTeX longer than this is shown as it is: pylatexenc takes ~12 ms a kilobyte, and no real
@@ -73,13 +74,6 @@ def _latex_bit(bit: str) -> str:
         )
     except Exception:  # a parser failure must not stop a digest
         return bit.replace("$", "")
-
-
-def shorten(text: str, limit: int = ABSTRACT_CHARS) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "…"
 
 
 def _byline(entry: Entry) -> str:
@@ -133,7 +127,7 @@ class DigestRenderer:
         paper = entry.paper.paper
         # Converted text is never longer than its source: a few times the shown length is
         # enough, whatever the abstract's size.
-        abstract = shorten(latex_to_text(paper.abstract[: ABSTRACT_CHARS * 4]))
+        abstract = shorten(latex_to_text(paper.abstract[: ABSTRACT_CHARS * 4]), ABSTRACT_CHARS)
         context: dict[str, object] = {
             "title": self.title(entry),
             "byline": _unmarked(_byline(entry)),

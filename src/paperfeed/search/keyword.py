@@ -89,7 +89,7 @@ def _schema() -> tantivy.Schema:
 
 
 def _day_number(paper: Paper) -> int:
-    return _day_value(paper.listed or (paper.published.date() if paper.published else None)) or 0
+    return _day_value(paper.day) or 0
 
 
 def _document(pk: int, paper: Paper) -> tantivy.Document:

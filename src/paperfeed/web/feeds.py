@@ -47,7 +47,7 @@ def atom_feed(
 
     add(feed, "id", self_url)
     add(feed, "title", title)
-    days = [day or (p.published.date() if p.published else None) for p, day in papers]
+    days = [day or p.day for p, day in papers]
     add(feed, "updated", _stamp(max((d for d in days if d), default=None)))
     add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     add(feed, "link", rel="alternate", href=page_url, type="text/html")

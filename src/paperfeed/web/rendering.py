@@ -18,6 +18,7 @@ from paperfeed.config import Settings
 from paperfeed.ids import paper_path
 from paperfeed.latex import math_spans
 from paperfeed.models import MAX_ABSTRACT_CHARS, clip
+from paperfeed.text import shorten
 from paperfeed.web.assets import static_url
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -75,14 +76,6 @@ def day_label(value: date | datetime | None) -> str:
     if value is None:
         return ""
     return f"{value.day} {value:%b %Y}"
-
-
-def shorten(text: str, limit: int = 320) -> str:
-    """`text` cut at a word near `limit` characters, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "…"
 
 
 def _account(request: Request) -> dict[str, Any]:

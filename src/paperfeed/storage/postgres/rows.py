@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from paperfeed.code_links import paper_links
@@ -44,13 +44,6 @@ SUBSCRIBER_COLUMNS = (
 )
 
 
-def paper_day(paper: Paper) -> date | None:
-    """The day a paper belongs to in lists and filters: listed, else published (UTC)."""
-    if paper.listed is not None:
-        return paper.listed
-    return paper.published.astimezone(UTC).date() if paper.published else None
-
-
 def paper_values(paper: Paper) -> tuple[Any, ...]:
     return (
         paper.id,
@@ -62,7 +55,7 @@ def paper_values(paper: Paper) -> tuple[Any, ...]:
         paper.published,
         paper.updated,
         paper.listed,
-        paper_day(paper),
+        paper.day,
         paper.comment,
         paper.doi,
         paper.journal_ref,

@@ -66,7 +66,7 @@ def _to_postgres(kind: str, value: Any) -> Any:
 
 
 def _day(listed: Any, published: datetime | None) -> Any:
-    """papers.day: listed, else the day it was published (UTC), as rows.paper_day has it."""
+    """papers.day: listed, else the day it was published (UTC), as Paper.day has it."""
     if listed is not None:
         return listed
     return published.astimezone(UTC).date() if published is not None else None
