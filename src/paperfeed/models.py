@@ -318,3 +318,24 @@ class Follow:
     kind: str  # author | category | search
     value: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A paper's thumbnail as pages link to it; `image` holds the bytes when asked for them."""
+
+    paper_id: str
+    mime_type: str
+    width: int
+    height: int
+    digest: str  # of the image: its ETag, and the ?v= of its URL
+    image: bytes = b""
+
+
+@dataclass(frozen=True)
+class ThumbnailTask:
+    """A paper the thumbnails job is to try: never tried, or failed and due again."""
+
+    pk: int
+    paper: Paper
+    attempts: int = 0  # failed fetches so far

@@ -147,6 +147,13 @@ TABLES: tuple[Table, ...] = (
     ),
     _table("follows", "owner_id,kind,value", "owner_id:int, kind, value, created_at:time_ms"),
     _table("feed_tokens", "owner_id", "owner_id:int, digest"),
+    _table(
+        "thumbnails",
+        "paper_pk",
+        "paper_pk:int, status, mime_type, width:int, height:int, image:bytes, digest, "
+        "pdf_bytes:int, error, attempts:int, fetched_at:time, retry_at:time",
+        max_batch=200,
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).
