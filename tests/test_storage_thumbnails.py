@@ -69,9 +69,7 @@ def test_a_failure_is_kept_with_its_error_and_a_later_success_replaces_it(store)
     assert query_one(store, "SELECT attempts FROM thumbnails WHERE paper_pk = ?", pk) == 2
     assert query_one(store, "SELECT error FROM thumbnails WHERE paper_pk = ?", pk) == "HTTP 404"
     assert store.papers_needing_thumbnails(NOW + timedelta(hours=3), 10) == []
-    assert [t.attempts for t in store.papers_needing_thumbnails(NOW + timedelta(hours=4), 9)] == [
-        2
-    ]
+    assert [t.attempts for t in store.papers_needing_thumbnails(NOW + timedelta(hours=4), 9)] == [2]
 
     store.save_thumbnail(pk, _image("2606.00024"), 1000, NOW + timedelta(hours=4))
 
