@@ -27,9 +27,10 @@ from paperfeed.models import (
     HarvestState,
     OutgoingMail,
     Preferences,
+    Thumbnail,
 )
 from paperfeed.storage import open_store
-from paperfeed.storage.portable import Checksum, ImportProgress, row_digest, table
+from paperfeed.storage.portable import TABLES, Checksum, ImportProgress, row_digest, table
 
 # Microseconds on purpose: PostgreSQL keeps them, SQLite keeps its own precision.
 NOW = datetime(2026, 6, 26, 7, 30, 15, 123456, tzinfo=UTC)
@@ -209,6 +210,12 @@ def _fill(store) -> None:
     store.follow(gone.id, "search", "koopman operators", NOW)
     store.set_feed_token(active.id, "ada-feed-token")
 
+    # Thumbnails: one made (bytes of every value), one failed and due again, one given up.
+    image = Thumbnail("2606.00003", "image/webp", 300, 389, "d1g35t", bytes(range(256)) * 4)
+    store.save_thumbnail(pks["2606.00003"], image, 96_377, NOW)
+    store.thumbnail_failed(pks["2606.00007"], "HTTP 503", 2, NOW + timedelta(hours=4), NOW)
+    store.thumbnail_failed(pks["2606.00010"], "not an arXiv paper: no PDF", 1, None, NOW)
+
 
 def _everything(store) -> dict:
     """What the public store methods show, revisions aside (each database has its own)."""
@@ -234,6 +241,12 @@ def _everything(store) -> dict:
         "follows": (store.follows_of(ada), store.follows_of(carol)),
         "followers": store.followers_of("category", "cs.LG"),
         "feed token": (store.feed_token(ada), store.owner_of_feed_token("ada-feed-token")),
+        "thumbnails": (
+            store.thumbnails_for(ids),
+            store.get_thumbnail("2606.00003"),
+            store.papers_needing_thumbnails(NOW + timedelta(hours=5), 100),
+            store.thumbnail_counts(),
+        ),
         "papers": store.get_papers(ids),
         "pks": pks,
         "stats": store.catalog_stats(),
@@ -320,14 +333,14 @@ def test_everything_arrives_equal(make_url, migrate, source_backend, target_back
 
     assert result.exit_code == 0, result.output
     checks = _checks(result.output)
-    assert len(checks) == 22
+    assert len(checks) == len(TABLES)
     for name, (source_rows, target_rows, ours, theirs, verdict) in checks.items():
         assert (source_rows, ours, verdict) == (target_rows, theirs, "ok"), name
     assert checks["papers"][0] == "31" and checks["embeddings"][0] == "62"
     assert checks["outgoing_mail_data"][0] == "4" and checks["digest_papers"][0] == "2"
     assert checks["collections"][0] == "3" and checks["collection_entries"][0] == "4"
     assert checks["follows"][0] == "3" and checks["feed_tokens"][0] == "1"
-    assert "copied " in result.output and "all 22 tables match" in result.output
+    assert "copied " in result.output and f"all {len(TABLES)} tables match" in result.output
     target = open_store(target_url)
     try:
         assert _everything(target) == _everything(source)
@@ -373,7 +386,7 @@ def test_a_second_run_checks_again_and_copies_nothing(make_url, migrate):
     again = migrate(source_url, target_url)
 
     assert again.exit_code == 0, again.output
-    assert "was copied already; all 22 tables match" in again.output
+    assert f"was copied already; all {len(TABLES)} tables match" in again.output
     assert open_store(target_url).count_papers() == 31
 
 

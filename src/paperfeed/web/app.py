@@ -73,7 +73,17 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, library, library_api, outbox, pages, people, votes
+    from paperfeed.web import (
+        api,
+        feeds,
+        library,
+        library_api,
+        outbox,
+        pages,
+        people,
+        thumbnails,
+        votes,
+    )
 
     settings = ensure_secret_key(settings, store)
 
@@ -120,6 +130,7 @@ def create_app(
     app.include_router(library_api.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(thumbnails.router)
     if settings.dev:
         app.include_router(outbox.router)
     app.include_router(pages.router)
