@@ -4,14 +4,18 @@ as failed and tried again only after its back-off; it is off unless switched on.
 
 import dataclasses
 import io
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import FIXTURES, make_paper, query_one
+from conftest import FIXTURES, SECRET, make_paper, query_one
 from paperfeed.cli import cli
 from paperfeed.thumbnails.job import (
     MAX_ATTEMPTS,
@@ -172,3 +176,31 @@ def test_the_cli_reports_what_it_made_and_fails_when_everything_failed(replay, s
     failed = runner.invoke(cli, ["thumbnails"], env=env)
     assert failed.exit_code == 1
     assert "thumbnails: made 0, failed 1, skipped 0" in failed.output
+
+
+def test_a_worker_cycle_makes_a_batch_of_thumbnails_when_they_are_on(replay, settings, store):
+    store.upsert_papers(
+        [make_paper(f"2606.0000{day}", listed=date(2026, 6, 20 + day)) for day in (1, 2)]
+    )
+    replay.route("/pdf/2606.00002", Reply(PDF))
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": store.url,
+        "PAPERFEED_DATA_DIR": settings.data_dir,
+        "PAPERFEED_SECRET_KEY": SECRET,
+        "PAPERFEED_MODEL_DIR": str(Path(settings.data_dir) / "no-model"),
+        "PAPERFEED_THUMBNAILS": "1",
+        "PAPERFEED_THUMBNAILS_PER_CYCLE": "1",
+        "PAPERFEED_THUMBNAIL_PDF_URL": f"{replay.url}/pdf",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "thumbnails: made 1, failed 0, skipped 0" in done.stdout.splitlines()
+    assert store.thumbnails_for(["2606.00001", "2606.00002"]).keys() == {"2606.00002"}
