@@ -1,6 +1,6 @@
 """The thumbnails job (thumbnails/job.py) against a real arXiv PDF served by the local replay
-server: it renders and stores it once; a 404, a corrupt, an oversize or a slow PDF is recorded
-as failed and tried again only after its back-off; it is off unless switched on."""
+server: it renders and stores it once; a 404, a corrupt, an oversize, a stuck or a dripping PDF
+is recorded as failed and tried again only after its back-off; it is off unless switched on."""
 
 import dataclasses
 import io
@@ -79,7 +79,7 @@ def test_the_first_page_of_a_real_arxiv_pdf_is_rendered_and_stored_once(replay, 
 
 
 def test_bad_pdfs_fail_without_stopping_the_run_and_wait_their_back_off(replay, settings, store):
-    ids = ["2606.00001", "2606.00002", "2606.00003", "2606.00004", "2606.00005", "2606.00006"]
+    ids = [f"2606.0000{n}" for n in range(1, 8)]
     store.upsert_papers([make_paper(pid, listed=date(2026, 6, 25)) for pid in ids])
     stuck = threading.Event()
     replay.route("/pdf/2606.00001", Reply(b"not found", status=404), Reply(PDF))
@@ -88,13 +88,14 @@ def test_bad_pdfs_fail_without_stopping_the_run_and_wait_their_back_off(replay, 
     replay.route("/pdf/2606.00004", Reply(PDF, hold=stuck))
     replay.route("/pdf/2606.00005", Reply(b"<html>PDF unavailable</html>"))
     replay.route("/pdf/2606.00006", Reply(PDF[:40_000]))
+    replay.route("/pdf/2606.00007", Reply(PDF, drip_s=0.01))  # ~1 s for the whole PDF
     on = _on(settings, replay, thumbnail_max_pdf_bytes=100_000, request_timeout_s=0.3)
     try:
         report = make_thumbnails(store, on, NOW)
     finally:
         stuck.set()
 
-    assert (report.made, report.failed) == (0, 6)
+    assert (report.made, report.failed) == (0, 7)
     errors = dict(report.errors)
     assert "HTTP 404" in errors["2606.00001"]
     assert "unreadable PDF" in errors["2606.00002"]
@@ -102,6 +103,8 @@ def test_bad_pdfs_fail_without_stopping_the_run_and_wait_their_back_off(replay, 
     assert "ReadTimeout" in errors["2606.00004"]
     assert "not a PDF" in errors["2606.00005"]
     assert "unreadable PDF" in errors["2606.00006"]
+    assert "the answer took longer than 0.3 s" in errors["2606.00007"]
+    assert _pdf_requests(replay, "2606.00007") == 1  # a dripping server is not asked twice
     assert _row(store, "2606.00003", "error") == errors["2606.00003"]
     assert _row(store, "2606.00003", "attempts") == 1
     assert _pdf_requests(replay, "2606.00004") == 2  # a timeout is retried once, then left
@@ -111,7 +114,7 @@ def test_bad_pdfs_fail_without_stopping_the_run_and_wait_their_back_off(replay, 
     assert (soon.made, soon.failed, len(replay.requests)) == (0, 0, before)
 
     later = make_thumbnails(store, on, NOW + timedelta(hours=1))
-    assert (later.made, later.failed) == (2, 4)  # the 404 now answers, the slow one in time
+    assert (later.made, later.failed) == (2, 5)  # the 404 now answers, the stuck one in time
     assert store.get_thumbnail("2606.00001").width == store.get_thumbnail("2606.00004").width
     assert _row(store, "2606.00002", "attempts") == 2
     nothing_due = make_thumbnails(store, on, NOW + timedelta(hours=4, minutes=59))
@@ -171,6 +174,7 @@ def test_the_cli_reports_what_it_made_and_fails_when_everything_failed(replay, s
     assert made.exit_code == 0, made.output
     assert "thumbnails: made 1, failed 1, skipped 0" in made.output
     assert "2606.00002: " in made.output and "HTTP 410" in made.output
+    assert "in all: 1 ok, 1 failed, 0 given up" in made.output
 
     store.thumbnail_failed(store.pks_for_ids(["2606.00002"])["2606.00002"], "x", 1, NOW, NOW)
     failed = runner.invoke(cli, ["thumbnails"], env=env)

@@ -71,7 +71,10 @@ def test_a_killed_run_loses_nothing_and_the_rerun_repeats_nothing(replay, settin
     out, err = rerun.communicate(timeout=120)
 
     assert rerun.returncode == 0, err
-    assert out.splitlines() == ["thumbnails: made 2, failed 0, skipped 0"]
+    assert out.splitlines() == [
+        "thumbnails: made 2, failed 0, skipped 0",
+        "in all: 3 ok, 0 failed, 0 given up",
+    ]
     assert [_asked(replay, pid) for pid in IDS] == [1, 2, 1]
     assert store.thumbnails_for(IDS).keys() == set(IDS)
     assert query_one(store, "SELECT count(*) FROM thumbnails") == 3

@@ -76,15 +76,16 @@ def image_digest(image: bytes) -> str:
 
 
 def pdf_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> PoliteClient:
-    """The polite arXiv client, reading at most PAPERFEED_THUMBNAIL_MAX_PDF_BYTES an answer
-    and retrying once (the next run's back-off is the real retry)."""
+    """The polite arXiv client, reading at most PAPERFEED_THUMBNAIL_MAX_PDF_BYTES an answer,
+    whole within PAPERFEED_REQUEST_TIMEOUT_S, and retrying once (the next run's back-off is the
+    real retry)."""
     limited = dataclasses.replace(
         settings,
         max_download_bytes=settings.thumbnail_max_pdf_bytes,
         max_decompressed_bytes=settings.thumbnail_max_pdf_bytes,
         max_retries=min(settings.max_retries, 1),
     )
-    return PoliteClient(limited, transport=transport)
+    return PoliteClient(limited, transport=transport, answer_within_s=settings.request_timeout_s)
 
 
 def make_thumbnails(
