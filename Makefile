@@ -18,12 +18,12 @@ KATEX := $(VENDOR)/katex/katex.min.js
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -c requirements.lock -e '.[dev,postgres]'
+	$(PIP) -c requirements.lock -e '.[dev,postgres,thumbnails]'
 	touch $@
 
 # Pin what the dev and postgres extras resolve to now (after changing pyproject.toml).
 lock: $(STAMP)
-	$(BIN)/pip install --quiet --dry-run --ignore-installed --report build/lock.json -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet --dry-run --ignore-installed --report build/lock.json -e '.[dev,postgres,thumbnails]'
 	$(BIN)/python scripts/write_lock.py build/lock.json requirements.lock
 
 # Known vulnerabilities in the locked dependencies (pip-audit; needs PyPI's JSON API).
@@ -34,7 +34,7 @@ audit: $(STAMP)
 # sentence-transformers (a dependency of the model's package) pulls a CUDA build of a newer one.
 $(EXPORT_STAMP): $(STAMP)
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[dev,postgres,export]'
+	$(PIP) -e '.[dev,postgres,thumbnails,export]'
 	touch $@
 
 $(MODEL): | $(EXPORT_STAMP)

@@ -4,8 +4,9 @@ import json
 import sys
 
 HEADER = """\
-# Every package `make test` and `make run` install (pyproject.toml's dependencies with the dev
-# and postgres extras), pinned: installs use it as constraints and `make audit` checks it.
+# Every package `make test` and `make run` install (pyproject.toml's dependencies with the dev,
+# postgres and thumbnails extras), pinned: installs use it as constraints and `make audit`
+# checks it.
 # Regenerate with `make lock` after changing pyproject.toml.
 """
 

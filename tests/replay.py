@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 class Reply:
     """One response: `body` with `status` and `headers`; `drop` closes the socket instead;
     `hold` makes the server wait for that event first (to kill a client mid-request);
-    `cut_at` sends only that many bytes of the body (after announcing all of it) and hangs up."""
+    `cut_at` sends only that many bytes of the body (after announcing all of it) and hangs up;
+    `drip_s` sends the body 1 KB at a time, waiting that long before each (a slow server)."""
 
     body: bytes = b""
     status: int = 200
@@ -22,6 +23,7 @@ class Reply:
     drop: bool = False
     hold: threading.Event | None = None
     cut_at: int | None = None
+    drip_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,12 @@ class ReplayServer:
                     self.wfile.flush()
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if reply.drip_s is not None:
+                    for start in range(0, len(reply.body), 1024):
+                        time.sleep(reply.drip_s)
+                        self.wfile.write(reply.body[start : start + 1024])
+                        self.wfile.flush()
                     return
                 self.wfile.write(reply.body)
 

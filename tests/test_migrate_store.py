@@ -27,6 +27,7 @@ from paperfeed.models import (
     HarvestState,
     OutgoingMail,
     Preferences,
+    Thumbnail,
 )
 from paperfeed.storage import open_store
 from paperfeed.storage.portable import TABLE_NAMES, Checksum, ImportProgress, row_digest, table
@@ -212,6 +213,12 @@ def _fill(store) -> None:
     store.hide("paper", "2606.00009", active.id, "off topic", NOW)
     store.hide("reader", str(gone.id), None, "", NOW + timedelta(seconds=1))
 
+    # Thumbnails: one made (bytes of every value), one failed and due again, one given up.
+    image = Thumbnail("2606.00003", "image/webp", 300, 389, "d1g35t", bytes(range(256)) * 4)
+    store.save_thumbnail(pks["2606.00003"], image, 96_377, NOW)
+    store.thumbnail_failed(pks["2606.00007"], "HTTP 503", 2, NOW + timedelta(hours=4), NOW)
+    store.thumbnail_failed(pks["2606.00010"], "not an arXiv paper: no PDF", 1, None, NOW)
+
 
 def _everything(store) -> dict:
     """What the public store methods show, revisions aside (each database has its own)."""
@@ -238,6 +245,12 @@ def _everything(store) -> dict:
         "hidden": store.hidden_items(),
         "followers": store.followers_of("category", "cs.LG"),
         "feed token": (store.feed_token(ada), store.owner_of_feed_token("ada-feed-token")),
+        "thumbnails": (
+            store.thumbnails_for(ids),
+            store.get_thumbnail("2606.00003"),
+            store.papers_needing_thumbnails(NOW + timedelta(hours=5), 100),
+            store.thumbnail_counts(),
+        ),
         "papers": store.get_papers(ids),
         "pks": pks,
         "stats": store.catalog_stats(),

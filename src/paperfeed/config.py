@@ -216,6 +216,24 @@ class Settings:
     worker_ingest_every_s: float = _setting(
         3600.0, "How often the worker ingests (seconds); trending and digests run every minute."
     )
+    thumbnails: bool = _setting(
+        False,
+        "Make thumbnails: `paperfeed thumbnails` and the worker fetch each arXiv paper's PDF "
+        "(politely, PAPERFEED_REQUEST_DELAY_S apart) and keep its first page as a small image "
+        "for cards and the API. Off by default: it needs the network and one PDF per paper.",
+    )
+    thumbnail_pdf_url: str = _setting(
+        "https://arxiv.org/pdf", "Where thumbnails' PDFs come from: this URL, /, the arXiv id."
+    )
+    thumbnail_max_pdf_bytes: int = _setting(
+        50 * 2**20, "A larger PDF is not read (50 MiB); its thumbnail fails and is retried later."
+    )
+    thumbnail_render_timeout_s: float = _setting(
+        20.0, "Longest one first page may take to render (a slower PDF fails, retried later)."
+    )
+    thumbnails_per_cycle: int = _setting(
+        20, "Thumbnails the worker makes each cycle at most (PAPERFEED_THUMBNAILS on)."
+    )
 
     @property
     def user_agent(self) -> str:
@@ -321,7 +339,9 @@ def _validate(settings: Settings) -> None:
             "network in clear; use smtps://...:465 or add ?starttls=1 (only a relay on "
             "loopback may take it in clear)"
         )
-    for name in ("smtp_timeout_s", "database_busy_timeout_s"):
+    if not settings.thumbnail_pdf_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{ENV_PREFIX}THUMBNAIL_PDF_URL must be an http:// or https:// URL")
+    for name in ("smtp_timeout_s", "database_busy_timeout_s", "thumbnail_render_timeout_s"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be positive")
     for name in (
@@ -333,6 +353,8 @@ def _validate(settings: Settings) -> None:
         "ip_limit_per_hour",
         "max_download_bytes",
         "max_decompressed_bytes",
+        "thumbnail_max_pdf_bytes",
+        "thumbnails_per_cycle",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")

@@ -87,6 +87,12 @@ def paper_path(paper_id: str) -> str:
     return "/papers/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
+def thumbnail_path(paper_id: str, digest: str) -> str:
+    """The URL path of a paper's thumbnail, named by its content (`?v=` its digest): the
+    paper's path under /thumbnails/ instead of /papers/, with .webp."""
+    return "/thumbnails" + paper_path(paper_id).removeprefix("/papers") + f".webp?v={digest}"
+
+
 def _version(digits: str | None) -> int | None:
     return int(digits) if digits else None
 

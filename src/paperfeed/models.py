@@ -334,3 +334,24 @@ class HiddenItem:
     hidden_by: int | None  # the operator's subscriber id (None once their account is gone)
     reason: str
     hidden_at: datetime
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A paper's thumbnail as pages link to it; `image` holds the bytes when asked for them."""
+
+    paper_id: str
+    mime_type: str
+    width: int
+    height: int
+    digest: str  # of the image: its ETag, and the ?v= of its URL
+    image: bytes = b""
+
+
+@dataclass(frozen=True)
+class ThumbnailTask:
+    """A paper the thumbnails job is to try: never tried, or failed and due again."""
+
+    pk: int
+    paper: Paper
+    attempts: int = 0  # failed fetches so far

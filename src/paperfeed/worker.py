@@ -1,4 +1,4 @@
-"""The worker: the jobs on a schedule (ingest, trending, digests, pruning sent mail).
+"""The worker: the jobs on a schedule (ingest, trending, digests, pruning sent mail, thumbnails).
 
 Any number of workers may run at once, on any machines sharing the database: a job that must
 not run twice at once (ingest, prune) is done by whichever worker holds its job lock, and the
@@ -23,6 +23,7 @@ from paperfeed.mail.mailer import prune_sent_mail
 from paperfeed.search.searcher import Searcher
 from paperfeed.search.update import update_search
 from paperfeed.storage import Store, StoreBusy
+from paperfeed.thumbnails.job import make_thumbnails
 
 PRUNE_EVERY = timedelta(days=1)
 INGEST_LOCK = "worker-ingest"
@@ -48,7 +49,8 @@ def run_cycle(
     echo: Callable[[str], None],
 ) -> None:
     """One cycle at `now`: prune and ingest when due (unless another worker is at it), then
-    the digests due at PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date.
+    the digests due at PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date,
+    then (PAPERFEED_THUMBNAILS on) up to PAPERFEED_THUMBNAILS_PER_CYCLE thumbnails.
 
     A job that finds the database busy is reported and left for the next cycle (it wrote
     nothing half-way); the other jobs still run."""
@@ -77,6 +79,14 @@ def run_cycle(
         echo(f"{now:%Y-%m-%d %H:%M} digests: {exc}; next cycle")
     else:
         echo(f"{now:%Y-%m-%d %H:%M} digests: {report.summary()}")
+    if settings.thumbnails:
+        # After the digests, which have an hour to keep: a batch of PDFs takes a minute or so.
+        try:
+            made = make_thumbnails(store, settings, now, settings.thumbnails_per_cycle)
+        except StoreBusy as exc:
+            echo(f"thumbnails: {exc}; next cycle")
+        else:
+            echo(made.summary())
 
 
 def ingest_once(

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, digest, mail, migrate, recommend, search, serve
+from paperfeed.cli import catalog, digest, mail, migrate, recommend, search, serve, thumbnails
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 from paperfeed.storage import StoreBusy
@@ -74,5 +74,6 @@ for command in (
     digest.digest,
     digest.worker,
     migrate.migrate,
+    thumbnails.thumbnails,
 ):
     cli.add_command(command)

@@ -64,9 +64,14 @@ class PoliteClient:
         settings: Settings,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        answer_within_s: float | None = None,
     ) -> None:
+        """`answer_within_s`: the longest one answer may take from request to last byte (a
+        server that drips bytes never trips the per-read timeout); past it, SourceUnavailable
+        at once. None: no limit but the per-read one."""
         self.settings = settings
         self._sleep = sleep
+        self._answer_within_s = answer_within_s
         self._last_request: float | None = None
         self._client = httpx.Client(
             transport=transport,
@@ -130,6 +135,7 @@ class PoliteClient:
         """One GET with its body read, no more than the size caps allow."""
         limit = self.settings.max_download_bytes
         decoded_limit = self.settings.max_decompressed_bytes
+        started = time.monotonic()
         with self._client.stream("GET", url, params=params) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -144,6 +150,9 @@ class PoliteClient:
                         raise SourceTooLarge(
                             f"{url}: {_too_large(None, decoded_limit, 'DECOMPRESSED')}"
                         )
+                    within = self._answer_within_s
+                    if within is not None and time.monotonic() - started > within:
+                        raise SourceUnavailable(f"{url}: the answer took longer than {within:g} s")
             except httpx.DecodingError as exc:
                 raise SourceUnavailable(f"{url}: the answer cannot be decoded ({exc})") from None
             headers = [

@@ -38,6 +38,8 @@ from paperfeed.models import (
     QueuedMail,
     SearchFilters,
     Subscriber,
+    Thumbnail,
+    ThumbnailTask,
     UpsertCounts,
 )
 from paperfeed.storage.errors import (  # noqa: F401 - re-exported
@@ -507,6 +509,43 @@ class Moderation(Protocol):
         ...
 
 
+class Thumbnails(Protocol):
+    """First-page images of papers' PDFs, made by the thumbnails job (paperfeed/thumbnails/).
+
+    A paper has no row until the job tries it, then one: 'ok' with its image, or 'failed' with
+    the error, how many fetches failed and when it is due again (None: never). A thumbnail
+    saved, replaced or removed moves list_version (cards show them); failures do not."""
+
+    def papers_needing_thumbnails(self, now: datetime, limit: int) -> list[ThumbnailTask]:
+        """Up to `limit` papers: first those never tried, newest day first, then failed ones
+        due again by `now`, the longest due first."""
+        ...
+
+    def save_thumbnail(self, pk: int, thumbnail: Thumbnail, pdf_bytes: int, now: datetime) -> None:
+        """Store a paper's thumbnail (replacing what it had); PaperNotFound."""
+        ...
+
+    def thumbnail_failed(
+        self, pk: int, error: str, attempts: int, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """Record a failed try (`attempts` so far, due again at `retry_at`, or never); an 'ok'
+        thumbnail already stored is kept as it is. PaperNotFound."""
+        ...
+
+    def thumbnails_for(self, paper_ids: Iterable[str]) -> dict[str, Thumbnail]:
+        """The thumbnails of those of `paper_ids` that have one, by id, without their bytes."""
+        ...
+
+    def get_thumbnail(self, paper_id: str) -> Thumbnail | None:
+        """A paper's thumbnail with its bytes, if it has one."""
+        ...
+
+    def thumbnail_counts(self) -> dict[str, int]:
+        """How many rows of each status there are ('ok', 'failed'; 'given up' are failed with
+        no retry)."""
+        ...
+
+
 class Transactions(Protocol):
     """Units of work and locks for jobs that must not run twice at once."""
 
@@ -558,6 +597,7 @@ class Store(
     Digests,
     Library,
     Moderation,
+    Thumbnails,
     Transactions,
     Secrets,
     Transfers,

@@ -153,6 +153,13 @@ TABLES: tuple[Table, ...] = (
         "kind,item_key",
         "kind, item_key, hidden_by:int, reason, hidden_at:time",
     ),
+    _table(
+        "thumbnails",
+        "paper_pk",
+        "paper_pk:int, status, mime_type, width:int, height:int, image:bytes, digest, "
+        "pdf_bytes:int, error, attempts:int, fetched_at:time, retry_at:time",
+        max_batch=200,
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from paperfeed.ids import thumbnail_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.models import SearchFilters
 from paperfeed.web.api_schema import (
@@ -34,7 +35,7 @@ from paperfeed.web.api_schema import (
     Submitter,
     Week,
 )
-from paperfeed.web.app import state_of
+from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
 from paperfeed.web.hf_format import daily_item, paper_object, search_item
 from paperfeed.web.params import BadRequest, choice_param, flag_param, int_param, paper_pk
@@ -78,7 +79,8 @@ def search(
     if not q.strip():
         return ApiJson([], headers=SEARCHED)
     results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size, filters=filters)
-    items = [search_item(hit, hit.listed) for hit in results.hits]
+    thumbnails = _thumbnail_urls(state, [hit.paper.id for hit in results.hits])
+    items = [search_item(hit, hit.listed, thumbnails.get(hit.paper.id)) for hit in results.hits]
     return ApiJson(items, headers=SEARCHED)
 
 
@@ -142,8 +144,13 @@ def daily_papers(
     if submitter:
         items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
     headers = TRENDING if order == "trending" else PUBLIC
+    thumbnails = _thumbnail_urls(state, [item.paper.id for item in items])
     return ApiJson(
-        [daily_item(item, listing.trends.get(item.pk)) for item in items], headers=headers
+        [
+            daily_item(item, listing.trends.get(item.pk), thumbnails.get(item.paper.id))
+            for item in items
+        ],
+        headers=headers,
     )
 
 
@@ -184,7 +191,11 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
         # otherwise have the server link anywhere).
         query = urlencode({"cursor": next_cursor, "limit": size})
         headers["Link"] = f'<{state.settings.base_url.rstrip("/")}/api/papers?{query}>; rel="next"'
-    return ApiJson([daily_item(item) for item in items], headers=headers)
+    thumbnails = _thumbnail_urls(state, [item.paper.id for item in items])
+    return ApiJson(
+        [daily_item(item, thumbnail=thumbnails.get(item.paper.id)) for item in items],
+        headers=headers,
+    )
 
 
 @router.get(
@@ -199,7 +210,21 @@ def paper(request: Request, paper_id: PaperId) -> ApiJson:
     _, pk = paper_pk(state.store, paper_id)
     listed = state.store.listed_by_pk([pk]).get(pk)
     if listed is None:  # no day to list it under: the paper alone
-        data: dict[str, Any] = paper_object(state.store.papers_by_pk([pk])[pk])
+        found = state.store.papers_by_pk([pk])[pk]
+        data: dict[str, Any] = paper_object(
+            found, thumbnail=_thumbnail_urls(state, [found.id]).get(found.id)
+        )
     else:
-        data = paper_object(listed.paper, listed.upvotes, listed)
+        thumbnail = _thumbnail_urls(state, [listed.paper.id]).get(listed.paper.id)
+        data = paper_object(listed.paper, listed.upvotes, listed, thumbnail)
     return ApiJson(data, headers=PUBLIC)
+
+
+def _thumbnail_urls(state: AppState, paper_ids: list[str]) -> dict[str, str]:
+    """The absolute URLs of the thumbnails of those papers that have one (HF's are absolute;
+    from the configured address, never the request's Host)."""
+    base = state.settings.base_url.rstrip("/")
+    return {
+        paper_id: base + thumbnail_path(paper_id, found.digest)
+        for paper_id, found in state.store.thumbnails_for(paper_ids).items()
+    }

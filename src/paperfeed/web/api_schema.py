@@ -72,6 +72,7 @@ class PaperObject(TypedDict):
     submittedOnDailyBy: NotRequired[User]
     githubRepo: NotRequired[str]  # a repository its abstract or comment links to
     projectPage: NotRequired[str]
+    thumbnail: NotRequired[str]  # GET /api/papers/{paper_id} only: the first page of the PDF
 
 
 @with_config(_CLOSED)
@@ -91,7 +92,7 @@ class DailyItem(TypedDict):
     publishedAt: str | None
     title: str
     summary: str
-    thumbnail: None
+    thumbnail: str | None
     numComments: int
     isAuthorParticipating: bool
     submittedBy: NotRequired[User]
@@ -115,7 +116,7 @@ class SearchItem(TypedDict):
     publishedAt: str | None
     title: str
     summary: str
-    thumbnail: NotRequired[None]
+    thumbnail: NotRequired[str | None]
     numComments: int
     isAuthorParticipating: bool
     submittedBy: NotRequired[User]

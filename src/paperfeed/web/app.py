@@ -83,6 +83,7 @@ def create_app(
         outbox,
         pages,
         people,
+        thumbnails,
         votes,
     )
 
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(moderation.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(thumbnails.router)
     if settings.dev:
         app.include_router(outbox.router)
     app.include_router(pages.router)

@@ -9,7 +9,8 @@ Every successful GET answer passes through `HttpCaching`, which gives it:
   Public: JSON API answers and feeds requested without cookies: `public, max-age=PUBLIC_MAX_AGE`.
   Private: HTML pages (they carry the reader's CSRF token and signed-in state), any answer to a
   request with cookies, and any answer that sets one: `private, no-cache` (a browser may keep
-  it, and revalidates it with its ETag). Static assets keep their own policy (assets.py);
+  it, and revalidates it with its ETag). Static assets and thumbnails keep their own policy
+  (assets.py, thumbnails.py);
 - gzip when the client takes it and the body is over MINIMUM_GZIP bytes of text.
 
 Kept answers. A handler whose answer is the same for every reader says so in a SHARE_HEADER
@@ -42,6 +43,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PUBLIC_MAX_AGE = 60  # seconds a shared cache may serve a list without asking again
 PUBLIC_PREFIXES = ("/api/", "/feeds/")
+# Answers that carry their own validators and policy, named by their content: passed through.
+OWN_CACHING = ("/static/", "/thumbnails/")
 MAX_BUFFERED = 8 * 1024 * 1024  # larger bodies pass through without an ETag
 MINIMUM_GZIP = 1000
 GZIP_LEVEL = 1  # a 237 KB day of JSON: 94 KB in 2.6 ms (level 6: 78 KB in 10 ms)
@@ -201,7 +204,7 @@ class HttpCaching:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or scope["method"] != "GET" or path.startswith("/static/"):
+        if scope["type"] != "http" or scope["method"] != "GET" or path.startswith(OWN_CACHING):
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])

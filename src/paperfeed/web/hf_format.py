@@ -38,9 +38,10 @@ def _user(name: str | None) -> dict[str, Any] | None:
 
 
 def paper_object(
-    paper: Paper, upvotes: int = 0, listed: ListedPaper | None = None
+    paper: Paper, upvotes: int = 0, listed: ListedPaper | None = None, thumbnail: str | None = None
 ) -> dict[str, Any]:
-    """The inner `paper` object, also what GET /api/papers/{id} returns."""
+    """The inner `paper` object, also what GET /api/papers/{id} returns (with the absolute
+    URL of its `thumbnail` when it has one: HF has it on the daily item only)."""
     data: dict[str, Any] = {
         "id": paper.id,
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
@@ -62,6 +63,8 @@ def paper_object(
         data["githubRepo"] = found.code
     if found.project:
         data["projectPage"] = found.project
+    if thumbnail:
+        data["thumbnail"] = thumbnail
     if listed is not None and listed.featured_on is not None:
         data["submittedOnDailyAt"] = iso_z(listed.featured_on)
         submitter = _user(listed.submitted_by)
@@ -70,8 +73,11 @@ def paper_object(
     return data
 
 
-def daily_item(listed: ListedPaper, why: Trend | None = None) -> dict[str, Any]:
-    """One item of GET /api/daily_papers (and of /api/papers): the paper and its day in lists.
+def daily_item(
+    listed: ListedPaper, why: Trend | None = None, thumbnail: str | None = None
+) -> dict[str, Any]:
+    """One item of GET /api/daily_papers (and of /api/papers): the paper and its day in lists,
+    with the absolute URL of its `thumbnail` (None while it has none).
 
     Trending items also carry `trending` {upvotes, ageHours, score}: why they rank there (a
     field Hugging Face does not send; clients ignore it)."""
@@ -81,7 +87,7 @@ def daily_item(listed: ListedPaper, why: Trend | None = None) -> dict[str, Any]:
         "publishedAt": iso_z(listed.day or listed.featured_on),
         "title": listed.paper.title,
         "summary": listed.paper.abstract,
-        "thumbnail": None,
+        "thumbnail": thumbnail,
         "numComments": listed.num_comments,
         "isAuthorParticipating": False,
     }
@@ -112,10 +118,12 @@ def segments(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:
     return out
 
 
-def search_item(hit: Hit, listed: ListedPaper | None) -> dict[str, Any]:
+def search_item(
+    hit: Hit, listed: ListedPaper | None, thumbnail: str | None = None
+) -> dict[str, Any]:
     """One item of GET /api/papers/search: a daily item plus scores and highlighted runs."""
     base: dict[str, Any] = (
-        daily_item(listed)
+        daily_item(listed, thumbnail=thumbnail)
         if listed is not None
         else {
             "paper": paper_object(hit.paper, hit.upvotes),

@@ -74,9 +74,11 @@ def render(
     given) until the lists or the search indexes change (web/caching.py), unless `keep` is
     False (a page built from what those versions do not follow, such as a shared collection);
     `search` pages are kept apart from the lists (distinct queries are many).
-    A signed-in reader's page marks what they upvoted, saved, dismissed and read."""
+    A signed-in reader's page marks what they upvoted, saved, dismissed and read; papers
+    with a thumbnail show it."""
     state = state_of(request)
     context.update(_reader_marks(request, state, context))
+    context.setdefault("thumbnails", state.store.thumbnails_for(_page_ids(context)))
     kept = keep and rendered_for_anyone(request.scope)
     headers = share_header("anonymous", keep_s, search) if kept else None
     return state.templates.TemplateResponse(request, template, context, headers=headers)

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from paperfeed.code_links import paper_links
 from paperfeed.config import Settings
-from paperfeed.ids import paper_path
+from paperfeed.ids import paper_path, thumbnail_path
 from paperfeed.latex import math_spans
 from paperfeed.models import MAX_ABSTRACT_CHARS, clip
 from paperfeed.text import shorten
@@ -112,5 +112,6 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         katex=(STATIC / "vendor" / "katex" / "katex.min.js").exists(),
         static=lambda name: static_url(STATIC, name),
         code_links=paper_links,
+        thumbnail_path=thumbnail_path,
     )
     return templates

@@ -8,6 +8,7 @@ from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.moderation import ModerationQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
+from paperfeed.storage.postgres.thumbnails import ThumbnailQueries
 from paperfeed.storage.postgres.transfer import TransferQueries
 from paperfeed.storage.postgres.vectors import VectorQueries
 from paperfeed.storage.postgres.votes import VoteQueries
@@ -24,6 +25,7 @@ class PostgresStore(
     DigestQueries,
     LibraryQueries,
     ModerationQueries,
+    ThumbnailQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and
