@@ -153,6 +153,20 @@ TABLES: tuple[Table, ...] = (
         "kind,item_key",
         "kind, item_key, hidden_by:int, reason, hidden_at:time",
     ),
+    # A reply comes after its top comment (ids grow), so rows copied in key order keep
+    # every parent_id pointing at a row already there.
+    _table(
+        "comments",
+        "id",
+        "id:int, paper_pk:int, author_id:int, parent_id:int, body, created_at:time, "
+        "edited_at:time, deleted_at:time",
+    ),
+    _table(
+        "discussion_follows",
+        "subscriber_id,paper_pk",
+        "subscriber_id:int, paper_pk:int, mail:bool, mailed_through:int, last_mailed_at:time, "
+        "since:time",
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).
@@ -162,6 +176,7 @@ GENERATED_KEYS = {
     "consent_log": "id",
     "outgoing_mail": "id",
     "collections": "id",
+    "comments": "id",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paperfeed.storage.postgres.digests import DigestQueries
+from paperfeed.storage.postgres.discussions import DiscussionQueries
 from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.moderation import ModerationQueries
@@ -24,6 +25,7 @@ class PostgresStore(
     DigestQueries,
     LibraryQueries,
     ModerationQueries,
+    DiscussionQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from paperfeed.models import ListedPaper, Paper, Preferences, SearchFilters, Subscriber
+from paperfeed.storage.discussions import COUNT_SQL
 
 PAPER_FIELDS = (
     "id",
@@ -28,7 +29,8 @@ PAPER_COLUMNS = ", ".join(PAPER_FIELDS)
 P_COLUMNS = ", ".join("p." + name for name in PAPER_FIELDS)
 LISTED_COLUMNS = (
     "p.pk, p.upvotes, "
-    "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS num_comments, "
+    f"{COUNT_SQL} AS num_comments, "
+    "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS hf_comments, "
     "(SELECT submitted_by FROM featured f WHERE f.paper_pk = p.pk AND submitted_by IS NOT NULL "
     " ORDER BY day LIMIT 1) AS submitted_by, "
     "(SELECT min(day) FROM featured f WHERE f.paper_pk = p.pk) AS featured_on, "
@@ -93,6 +95,7 @@ def listed_row(row: dict[str, Any]) -> ListedPaper:
         day=row["day"],
         upvotes=int(row["upvotes"] or 0),
         num_comments=int(row["num_comments"] or 0),
+        hf_comments=int(row["hf_comments"] or 0),
         submitted_by=row["submitted_by"],
         featured_on=row["featured_on"],
     )
