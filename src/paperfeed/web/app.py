@@ -25,6 +25,7 @@ from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import (
     CollectionNotFound,
+    CommentNotFound,
     PaperNotFound,
     Store,
     StoreBusy,
@@ -73,7 +74,18 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, library, library_api, outbox, pages, people, votes
+    from paperfeed.web import (
+        api,
+        discussion,
+        discussion_feed,
+        feeds,
+        library,
+        library_api,
+        outbox,
+        pages,
+        people,
+        votes,
+    )
 
     settings = ensure_secret_key(settings, store)
 
@@ -118,6 +130,9 @@ def create_app(
     app.include_router(votes.router)
     app.include_router(library.router)
     app.include_router(library_api.router)
+    app.include_router(discussion.router)
+    app.include_router(discussion_feed.router)
+    app.include_router(discussion_feed.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     if settings.dev:
@@ -145,6 +160,7 @@ def create_app(
         PaperNotFound,
         AuthorNotFound,
         CollectionNotFound,
+        CommentNotFound,
         SubscriberNotFound,
         BadPeriod,
         BadQuery,
@@ -213,7 +229,10 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 
 
 def _status_and_message(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, PaperNotFound | SubscriberNotFound | AuthorNotFound | CollectionNotFound):
+    if isinstance(
+        exc,
+        PaperNotFound | SubscriberNotFound | AuthorNotFound | CollectionNotFound | CommentNotFound,
+    ):
         return 404, str(exc)
     if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)

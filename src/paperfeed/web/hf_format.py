@@ -62,6 +62,8 @@ def paper_object(
         data["githubRepo"] = found.code
     if found.project:
         data["projectPage"] = found.project
+    if listed is not None:
+        data["numComments"] = listed.num_comments
     if listed is not None and listed.featured_on is not None:
         data["submittedOnDailyAt"] = iso_z(listed.featured_on)
         submitter = _user(listed.submitted_by)

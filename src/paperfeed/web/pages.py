@@ -26,6 +26,7 @@ from paperfeed.search.resolve import paper_named_by
 from paperfeed.search.searcher import MODES, SORTS, Hit
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, rendered_for_anyone, share_header
+from paperfeed.web.discussion_view import discussion_view
 from paperfeed.web.markdown import paper_markdown
 from paperfeed.web.params import (
     categories_param,
@@ -64,6 +65,7 @@ def render(
     keep_s: float | None = None,
     keep: bool = True,
     search: bool = False,
+    status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     """The page; rendered for anyone not signed in, it is kept (for at most `keep_s` when
@@ -73,9 +75,11 @@ def render(
     A signed-in reader's page marks what they upvoted, saved, dismissed and read."""
     state = state_of(request)
     context.update(_reader_marks(request, state, context))
-    kept = keep and rendered_for_anyone(request.scope)
+    kept = keep and status == 200 and rendered_for_anyone(request.scope)
     headers = share_header("anonymous", keep_s, search) if kept else None
-    return state.templates.TemplateResponse(request, template, context, headers=headers)
+    return state.templates.TemplateResponse(
+        request, template, context, status_code=status, headers=headers
+    )
 
 
 def _page_ids(context: dict[str, Any]) -> list[str]:
@@ -301,8 +305,30 @@ def paper_page(request: Request, paper_id: str) -> Response:
         return PlainTextResponse(
             paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"
         )
+    return paper_response(request, paper)
+
+
+def paper_response(
+    request: Request, paper: Paper, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A paper's page with its discussion (`context` adds to it: a refused comment's draft
+    and why it was refused)."""
+    state = state_of(request)
     listed, similar = state.lists.get(("paper", paper.id), lambda: _paper_parts(state, paper))
-    return render(request, "paper.html", paper=paper, listed=listed, similar=similar, active="")
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    pk = listed.pk if listed else state.store.pks_for_ids([paper.id])[paper.id]
+    discussion = discussion_view(state, account, pk, listed.hf_comments if listed else 0)
+    return render(
+        request,
+        "paper.html",
+        status=status,
+        paper=paper,
+        listed=listed,
+        similar=similar,
+        active="",
+        discussion=discussion,
+        **context,
+    )
 
 
 def _paper_parts(state: AppState, paper: Paper) -> tuple[ListedPaper | None, list[Hit]]:

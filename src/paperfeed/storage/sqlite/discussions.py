@@ -134,7 +134,8 @@ class DiscussionQueries(Database):
                 conn.execute(
                     "INSERT INTO discussion_follows (subscriber_id, paper_pk, mail, "
                     "mailed_through, since) VALUES (?, ?, 1, (SELECT coalesce(max(id), 0) "
-                    "FROM comments WHERE paper_pk = ?), ?) ON CONFLICT (subscriber_id, paper_pk) DO UPDATE SET "
+                    "FROM comments WHERE paper_pk = ?), ?) "
+                    "ON CONFLICT (subscriber_id, paper_pk) DO UPDATE SET "
                     "mail = 1, since = CASE WHEN mail = 1 THEN since ELSE excluded.since END, "
                     "mailed_through = CASE WHEN mail = 1 THEN mailed_through "
                     "ELSE excluded.mailed_through END",
