@@ -2,6 +2,7 @@
 hostile text escaped, links nofollow ugc, math kept; CSRF, sign-in and rates; counts in lists
 and the API; anonymous pages see a new comment at once."""
 
+import dataclasses
 import re
 
 import pytest
@@ -203,3 +204,77 @@ def test_following_by_mail_is_a_toggle(app, smtp_server, store):
         assert not store.discussion_mail_on(ada_id, pk)
         _post(ada, "with mail", follow="1")
         assert store.discussion_mail_on(ada_id, pk)
+
+
+@pytest.fixture
+def operated(store, mail_settings, tmp_path, fake_embedder):
+    settings = dataclasses.replace(mail_settings, operators="op@example.org")
+    return build_web_app(store, settings, tmp_path, fake_embedder)
+
+
+def test_operators_hide_and_show_comments_and_readers_others_get_403(operated, smtp_server, store):
+    _, inbox = smtp_server
+    with (
+        TestClient(operated, base_url="https://testserver") as op,
+        TestClient(operated, base_url="https://testserver") as troll,
+        TestClient(operated, base_url="https://testserver") as anyone,
+    ):
+        _named(op, inbox, "op@example.org", "carol")
+        _named(troll, inbox, "troll@example.org", "troll")
+        kept = int(_post(op, "a good comment").headers["location"].split("-")[-1])
+        bad = int(_post(troll, "spam one").headers["location"].split("-")[-1])
+        _post(troll, "spam two", parent=str(kept))
+        troll_id = store.subscriber_by_email("troll@example.org").id
+        page = troll.get(PAGE).text
+        assert "Moderate" not in page and "/hide" not in page
+        refused = troll.post(f"{PAGE}/comments/{kept}/hide", data={"csrf": csrf_token(troll, PAGE)})
+        assert refused.status_code == 403
+        as_json = troll.post(
+            f"/readers/{troll_id}/unhide",
+            data={"csrf": csrf_token(troll, PAGE)},
+            headers={"accept": "application/json"},
+        )
+        assert as_json.status_code == 403
+
+        data = {"csrf": csrf_token(op, PAGE), "reason": "spam <b>"}
+        hidden = op.post(f"{PAGE}/comments/{bad}/hide", data=data, follow_redirects=False)
+        assert hidden.status_code == 303 and hidden.headers["location"].endswith(f"#comment-{bad}")
+        assert store.hidden_items()[0].reason == "spam <b>"
+        assert "spam one" not in anyone.get(PAGE).text and "spam two" in anyone.get(PAGE).text
+        seen = op.get(PAGE).text
+        assert "spam one" in seen and ">hidden</span>" in seen and "Show again" in seen
+
+        data = {"csrf": csrf_token(op, PAGE), "next": f"{PAGE}#comment-{kept}"}
+        op.post(f"/readers/{troll_id}/hide", data=data)
+        page = anyone.get(PAGE).text
+        assert "spam two" not in page and "1 comment here" in page
+        assert "spam" not in anyone.get(f"{PAGE}/discussion.atom").text
+        assert anyone.get(f"/api/papers/{PAPER}/comments").json()["numComments"] == 1
+        assert "Show this reader again" in op.get(PAGE).text
+
+        op.post(f"/readers/{troll_id}/unhide", data=data)
+        op.post(f"{PAGE}/comments/{bad}/unhide", data={"csrf": csrf_token(op, PAGE)})
+        assert "3 comments here" in anyone.get(PAGE).text
+        assert store.hidden_items() == []
+
+
+def test_the_discussion_feed_lists_visible_comments_newest_first(app, smtp_server):
+    import feedparser
+
+    _, inbox = smtp_server
+    with TestClient(app, base_url="https://testserver") as ada:
+        _named(ada, inbox, "ada@example.org", "ada.l")
+        _post(ada, "older <script>x</script> [l](https://example.org)")
+        _post(ada, "newer $x^2$")
+        answer = TestClient(app, base_url="https://testserver").get(f"{PAGE}/discussion.atom")
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    assert "<script>" not in answer.text
+    feed = feedparser.parse(answer.content)
+    assert feed.bozo == 0
+    assert [e.title for e in feed.entries] == ["Comment by ada.l", "Comment by ada.l"]
+    newest, oldest = feed.entries
+    assert newest.content[0].value.strip() == "<p>newer $x^2$</p>"
+    assert "&lt;script&gt;" in oldest.content[0].value
+    assert 'rel="nofollow ugc noopener"' in oldest.content[0].value
+    assert newest.link.startswith("https://papers.example.org/papers/2606.10002#comment-")
+    assert feed.feed.title.endswith("discussion of Learning nonlinear dynamics from data")

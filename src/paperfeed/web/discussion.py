@@ -9,18 +9,23 @@ with the reason and the text as written, so nothing typed is lost."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
+from paperfeed.discussion.mail import unsubscribe_subject
 from paperfeed.ids import paper_path
 from paperfeed.models import Comment
 from paperfeed.moderation import is_operator, reason_text
+from paperfeed.people.tokens import BadToken
 from paperfeed.storage import CommentNotFound
+from paperfeed.web.app import state_of
 from paperfeed.web.forms import ReaderForm, form_answer, reader_form
-from paperfeed.web.pages import paper_response
+from paperfeed.web.pages import paper_response, render
 from paperfeed.web.params import BadRequest, form_text, local_path, paper_pk
+from paperfeed.web.people import ONE_CLICK_BODY
 
 router = APIRouter(include_in_schema=False)
 
@@ -201,3 +206,47 @@ async def _reader_moderation(request: Request, reader_id: str, hide: bool) -> Re
     changed = _moderate(posted, "reader", str(reader.id), hide)
     back = local_path(posted.form.get("next"), "/")
     return form_answer(posted, back, {"reader": reader.id, "hidden": hide, "changed": changed})
+
+
+# -- one-click unsubscribe from a discussion's mail (RFC 8058) -----------------------------
+
+
+def _unsubscribe_target(request: Request, token: str) -> tuple[int, int, str]:
+    """(subscriber id, paper pk, paper id) an unsubscribe link names; BadToken otherwise."""
+    state = state_of(request)
+    subscriber_id, paper_id = unsubscribe_subject(state.settings, token, datetime.now(UTC))
+    pk = state.store.pks_for_ids([paper_id]).get(paper_id)
+    if pk is None:
+        raise BadToken("this link names a paper that is no longer here")
+    return subscriber_id, pk, paper_id
+
+
+@router.get("/discussions/unsubscribe/{token}", response_model=None)
+def discussion_unsubscribe_page(request: Request, token: str) -> Response:
+    """A button; only the POST unsubscribes (link scanners prefetch GETs)."""
+    try:
+        _, _, paper_id = _unsubscribe_target(request, token)
+    except BadToken as exc:
+        return render(request, "link_problem.html", keep=False, status=400, problem=str(exc))
+    paper = state_of(request).store.get_paper(paper_id)
+    action = f"/discussions/unsubscribe/{token}"
+    return render(request, "discussion_unsubscribe.html", keep=False, paper=paper, action=action)
+
+
+@router.post("/discussions/unsubscribe/{token}", response_model=None)
+async def discussion_unsubscribe(request: Request, token: str) -> Response:
+    """RFC 8058 one-click (body List-Unsubscribe=One-Click, no cookies) or the page's button:
+    the token alone decides, at once, and only for this discussion."""
+    one_click = (await request.body()).decode("utf-8", "replace").strip() == ONE_CLICK_BODY
+    try:
+        subscriber_id, pk, paper_id = _unsubscribe_target(request, token)
+    except BadToken as exc:
+        if one_click:
+            return PlainTextResponse(str(exc), status_code=400)
+        return render(request, "link_problem.html", keep=False, status=400, problem=str(exc))
+    state = state_of(request)
+    state.store.set_discussion_mail(subscriber_id, pk, False, datetime.now(UTC))
+    if one_click:
+        return PlainTextResponse("unsubscribed")
+    paper = state.store.get_paper(paper_id)
+    return render(request, "discussion_unsubscribe.html", keep=False, paper=paper, done=True)
