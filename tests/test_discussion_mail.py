@@ -71,7 +71,7 @@ def test_participants_who_asked_get_one_mail_an_hour_with_what_is_new(
     (message,) = inbox.to("ada@example.org")
     assert [r.rcpt_tos for r in inbox.received] == [["ada@example.org"]]
     subject = message["Subject"]
-    assert "\n" not in subject and "\r" not in subject and "Bcc" not in message.keys()
+    assert "\n" not in subject and "\r" not in subject and "Bcc" not in message
     assert subject.startswith('New comments on "Attention Bcc: victim@example.org')
     assert "α" in subject
     text, html = _bodies(message)
