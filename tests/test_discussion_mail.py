@@ -149,3 +149,32 @@ def test_one_click_unsubscribe_stops_only_that_discussion(
     _run(store, mail_settings, _at(101))
     text, _ = _bodies(inbox.to("ada@example.org")[-1])
     assert len(inbox.to("ada@example.org")) == 3 and "heard" in text and "unheard" not in text
+
+
+def test_the_cli_job_takes_a_fixed_now_and_a_rerun_sends_nothing(
+    world, store, mail_settings, smtp_server
+):
+    from click.testing import CliRunner
+
+    from paperfeed.cli import cli
+
+    _, inbox = smtp_server
+    pk, _, people = world
+    store.set_discussion_mail(people["ada"], pk, True, NOW)
+    store.add_comment(pk, people["bob"], None, "hello from the CLI", _at(1))
+    env = {
+        "PAPERFEED_DATABASE_URL": mail_settings.database_url,
+        "PAPERFEED_DATA_DIR": mail_settings.data_dir,
+        "PAPERFEED_SECRET_KEY": mail_settings.secret_key,
+        "PAPERFEED_SMTP_URL": mail_settings.smtp_url,
+        "PAPERFEED_BASE_URL": mail_settings.base_url,
+    }
+    runner = CliRunner()
+    first = runner.invoke(cli, ["discussion-mail", "--now", "2026-06-26T08:05"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "1 due, queued 1" in first.output and "sent 1" in first.output
+    again = runner.invoke(cli, ["discussion-mail", "--now", "2026-06-26T08:06"], env=env)
+    assert again.exit_code == 0 and "0 due, queued 0" in again.output
+    assert len(inbox.to("ada@example.org")) == 1
+    bad = runner.invoke(cli, ["discussion-mail", "--now", "yesterday"], env=env)
+    assert bad.exit_code == 2 and "not an ISO 8601 time" in bad.output

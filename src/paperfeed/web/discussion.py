@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from paperfeed.discussion.mail import unsubscribe_subject
 from paperfeed.ids import paper_path
@@ -141,11 +141,16 @@ async def follow(request: Request, paper_id: str) -> Response:
     return form_answer(posted, _anchor(normalised), {"following": on})
 
 
-async def _operator_form(request: Request) -> ReaderForm:
-    """The post, checked, from an operator: 403 for anyone else."""
+NOT_OPERATOR = "only operators (PAPERFEED_OPERATORS) may hide or show things"
+
+
+async def _operator_form(request: Request) -> ReaderForm | Response:
+    """The post, checked, from an operator; for anyone else a 403 (JSON when asked for)."""
     posted = await reader_form(request, "moderate")
     if not is_operator(posted.state.settings, posted.account):
-        raise HTTPException(403, "only operators (PAPERFEED_OPERATORS) may hide or show things")
+        if posted.wants_json:
+            return JSONResponse({"error": NOT_OPERATOR}, status_code=403)
+        raise HTTPException(403, NOT_OPERATOR)
     return posted
 
 
@@ -177,6 +182,8 @@ async def _comment_moderation(
     request: Request, paper_id: str, comment_id: str, hide: bool
 ) -> Response:
     posted = await _operator_form(request)
+    if isinstance(posted, Response):
+        return posted
     normalised, pk = paper_pk(posted.state.store, paper_id)
     comment = posted.state.store.get_comment(_id(comment_id))
     if comment.paper_pk != pk:
@@ -200,6 +207,8 @@ async def unhide_reader(request: Request, reader_id: str) -> Response:
 
 async def _reader_moderation(request: Request, reader_id: str, hide: bool) -> Response:
     posted = await _operator_form(request)
+    if isinstance(posted, Response):
+        return posted
     reader = posted.state.store.get_subscriber(_id(reader_id, "reader"))
     if hide and reader.id == posted.account.id:
         raise BadRequest("an operator cannot hide themselves")
