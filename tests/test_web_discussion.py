@@ -279,3 +279,18 @@ def test_the_discussion_feed_lists_visible_comments_newest_first(app, smtp_serve
     assert 'rel="nofollow ugc noopener"' in oldest.content[0].value
     assert newest.link.startswith("https://papers.example.org/papers/2606.10002#comment-")
     assert feed.feed.title.endswith("discussion of Learning nonlinear dynamics from data")
+
+
+def test_old_style_ids_have_their_discussion_too(app, smtp_server):
+    _, inbox = smtp_server
+    old = "/papers/hep-th/9901001"
+    with TestClient(app, base_url="https://testserver") as ada:
+        _named(ada, inbox, "ada@example.org", "ada.l")
+        data = {"csrf": csrf_token(ada, old), "text": "an old paper"}
+        posted = ada.post(old + "/comments", data=data, follow_redirects=False)
+        assert posted.status_code == 303 and posted.headers["location"].startswith(
+            old + "#comment-"
+        )
+        assert "an old paper" in ada.get(old).text
+        assert "an old paper" in ada.get(old + "/discussion.atom").text
+        assert ada.get("/api/papers/hep-th/9901001/comments").json()["numComments"] == 1
