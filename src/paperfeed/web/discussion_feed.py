@@ -5,6 +5,7 @@ operators hid and what authors deleted, and are kept until a comment changes (li
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,10 +30,16 @@ ANONYMOUS = "a reader"  # an author without a public name (or whose account is g
 
 
 def discussion_atom(
-    title: str, self_url: str, page_url: str, comments: list[Comment], html: dict[int, str]
+    title: str,
+    self_url: str,
+    page_url: str,
+    comments: list[Comment],
+    html: dict[int, str],
+    quiet_since: datetime | None = None,
 ) -> bytes:
     """An Atom 1.0 document of `comments` (newest first), each entry's content its safe HTML
-    (`html` by comment id); ElementTree escapes every text and attribute."""
+    (`html` by comment id); ElementTree escapes every text and attribute. Without comments
+    the feed was last updated `quiet_since` (the paper's date: the same answer every time)."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
 
@@ -44,7 +51,7 @@ def discussion_atom(
 
     add(feed, "id", self_url)
     add(feed, "title", title)
-    newest = max((c.edited_at or c.created_at for c in comments), default=None)
+    newest = max((c.edited_at or c.created_at for c in comments), default=quiet_since)
     add(feed, "updated", _stamp(newest))
     add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     add(feed, "link", rel="alternate", href=page_url, type="text/html")
@@ -85,6 +92,7 @@ def discussion_feed(request: Request, paper_id: str) -> Response:
         base + paper_path(paper.id),
         [item.comment for item in shown],
         {item.comment.id: str(item.html) for item in shown},
+        paper.updated or paper.published,
     )
     return Response(body, media_type=MEDIA_TYPE, headers=share_header("public"))
 
