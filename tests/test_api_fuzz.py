@@ -48,7 +48,11 @@ from paperfeed.storage import open_store
 EXAMPLES = 80
 MINIMUM_CASES = 1_000
 # Any text is a possible paper id (an unknown one is a documented 404): no invalid value exists.
-NOTHING_TO_NEGATE = {"GET /api/papers/{paper_id}", "GET /api/library"}
+NOTHING_TO_NEGATE = {
+    "GET /api/papers/{paper_id}",
+    "GET /api/papers/{paper_id}/comments",
+    "GET /api/library",
+}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -62,6 +66,22 @@ CHECKS = [
 def backend(request) -> str:
     """conftest's backends, once per module: one server serves every fuzzing test."""
     return request.param
+
+
+def _discuss(store) -> None:
+    """A discussion on every paper (a reply, a deleted top comment kept for its reply), so
+    the comments' answers are checked with something in them."""
+    from datetime import UTC, datetime
+
+    from paperfeed.models import Preferences
+
+    now = datetime(2026, 6, 26, 8, 0, tzinfo=UTC)
+    ada = store.create_subscriber("ada@example.org", Preferences(), now).id
+    store.set_public_name(ada, "ada.l", now)
+    for pk in (listed.pk for listed in store.newest_papers(None, 100)):
+        top = store.add_comment(pk, ada, None, "<b>hi</b> $x$ [l](https://example.org)", now)
+        store.add_comment(pk, ada, top.id, "a reply", now)
+        store.delete_comment(top.id, ada, now)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +104,7 @@ def fuzz_server(backend, tmp_path_factory, request):
     )
     store = open_store(database_url)
     app = build_web_app(store, settings, folder / "index", FakeEmbedder())
+    _discuss(store)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -155,6 +176,7 @@ def test_the_api_answers_every_generated_request_as_documented(fuzz_server, caps
         "GET /api/daily_papers",
         "GET /api/papers",
         "GET /api/papers/{paper_id}",
+        "GET /api/papers/{paper_id}/comments",
         "POST /api/subscribe",
         "GET /api/library",  # signed-in readers' (the fuzzer, not signed in, gets 401s)
         "GET /api/library/{collection_id}",

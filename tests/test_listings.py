@@ -83,7 +83,7 @@ def test_a_day_lists_its_papers_by_votes_with_neighbouring_days(store):
     day = period_listing(store, parse_period("date", "2026-06-24"))
     assert [i.paper.id for i in day.items] == ["2606.00003", "2606.00002", "2606.00006"]
     top = day.items[0]
-    assert (top.upvotes, top.num_comments, top.submitted_by, top.featured_on) == (
+    assert (top.upvotes, top.hf_comments, top.submitted_by, top.featured_on) == (
         12,
         3,
         "ak",

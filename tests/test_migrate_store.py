@@ -212,6 +212,14 @@ def _fill(store) -> None:
     store.set_public_name(active.id, "Ada.L", NOW)
     store.hide("paper", "2606.00009", active.id, "off topic", NOW)
     store.hide("reader", str(gone.id), None, "", NOW + timedelta(seconds=1))
+    top = store.add_comment(pks["2606.00003"], active.id, None, "Ünïcode *comment* $x$", NOW)
+    store.add_comment(pks["2606.00003"], gone.id, top.id, "a reply", NOW)
+    store.edit_comment(top.id, active.id, "edited ∑", NOW + timedelta(seconds=2))
+    store.delete_comment(top.id, active.id, NOW + timedelta(seconds=3))  # kept: it has a reply
+    store.set_discussion_mail(active.id, pks["2606.00003"], True, NOW)
+    store.set_discussion_mail(gone.id, pks["2606.00003"], True, NOW)
+    store.set_discussion_mail(gone.id, pks["2606.00003"], False, NOW)
+    store.add_comment(pks["2606.00003"], gone.id, None, "after", NOW + timedelta(seconds=4))
 
     # Thumbnails: one made (bytes of every value), one failed and due again, one given up.
     image = Thumbnail("2606.00003", "image/webp", 300, 389, "d1g35t", bytes(range(256)) * 4)
@@ -243,6 +251,8 @@ def _everything(store) -> dict:
         "dismissed": store.dismissed_pks(ada),
         "follows": (store.follows_of(ada), store.follows_of(carol)),
         "hidden": store.hidden_items(),
+        "comments": [store.comments_of(pk) for pk in sorted(pks.values())],
+        "discussion mail": store.discussion_mail_due(NOW + timedelta(days=1), 3600),
         "followers": store.followers_of("category", "cs.LG"),
         "feed token": (store.feed_token(ada), store.owner_of_feed_token("ada-feed-token")),
         "thumbnails": (

@@ -139,6 +139,9 @@ class Settings:
         "Addresses of the operators (comma-separated): once signed in they can hide a comment, "
         "a paper or a reader, and see what was hidden at /moderation.",
     )
+    comment_max_chars: int = _setting(
+        5000, "The longest comment a reader may post in a paper's discussion (characters)."
+    )
     trusted_proxies: str = _setting(
         "",
         "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed "
@@ -355,6 +358,7 @@ def _validate(settings: Settings) -> None:
         "max_decompressed_bytes",
         "thumbnail_max_pdf_bytes",
         "thumbnails_per_cycle",
+        "comment_max_chars",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")

@@ -179,9 +179,10 @@ class ListedPaper:
     paper: Paper
     day: date | None
     upvotes: int = 0
-    num_comments: int = 0
+    num_comments: int = 0  # visible comments in this instance's discussion
     submitted_by: str | None = None
     featured_on: date | None = None
+    hf_comments: int = 0  # the comment count seen on Hugging Face (imported), 0 when unknown
 
 
 FREQUENCIES = ("daily", "weekly", "paused")
@@ -355,3 +356,37 @@ class ThumbnailTask:
     pk: int
     paper: Paper
     attempts: int = 0  # failed fetches so far
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment of a paper's discussion (discussion/), as the store keeps it."""
+
+    id: int
+    paper_pk: int
+    author_id: int | None  # None once the author's account is gone
+    author_name: str | None  # the author's public name (never their address)
+    parent_id: int | None  # the top comment a reply belongs to (one level of replies)
+    text: str  # the Markdown as written; "" once deleted
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False  # deleted by its author but kept, so its replies keep their place
+    hidden: bool = False  # an operator hid it, or its author
+
+    @property
+    def visible(self) -> bool:
+        return not self.deleted and not self.hidden
+
+
+@dataclass(frozen=True)
+class DiscussionMail:
+    """New comments in one discussion that one participant asked to hear about."""
+
+    subscriber_id: int
+    paper_pk: int
+    comments: tuple[Comment, ...]  # visible, by others, oldest first
+    last_mailed_at: datetime | None
+
+    @property
+    def through_id(self) -> int:
+        return max(comment.id for comment in self.comments)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from paperfeed.config import Settings
 from paperfeed.digest.send import send_digests
+from paperfeed.discussion.mail import send_discussion_mail
 from paperfeed.ingest.harvest import harvest_arxiv
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.ingest.oai import OaiError
@@ -48,9 +49,11 @@ def run_cycle(
     schedule: Schedule,
     echo: Callable[[str], None],
 ) -> None:
-    """One cycle at `now`: prune and ingest when due (unless another worker is at it), then
-    the digests due at PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date,
-    then (PAPERFEED_THUMBNAILS on) up to PAPERFEED_THUMBNAILS_PER_CYCLE thumbnails.
+    """One cycle at `now`: prune and ingest when due (unless another worker is at it), queue
+    mail about new comments in followed discussions, then the digests due at
+    PAPERFEED_DIGEST_HOUR, which also bring trending and search up to date (delivering the
+    queue, discussion mail included), then (PAPERFEED_THUMBNAILS on) up to
+    PAPERFEED_THUMBNAILS_PER_CYCLE thumbnails.
 
     A job that finds the database busy is reported and left for the next cycle (it wrote
     nothing half-way); the other jobs still run."""
@@ -73,6 +76,13 @@ def run_cycle(
             else:
                 echo("ingest: another worker is ingesting; skipped")
         schedule.last_ingest = now
+    try:
+        discussed = send_discussion_mail(store, settings, now)
+    except StoreBusy as exc:
+        echo(f"discussion mail: {exc}; next cycle")
+    else:
+        if discussed.due:
+            echo(discussed.summary())
     try:
         report = send_digests(store, searcher, settings, now, respect_hour=True)
     except StoreBusy as exc:

@@ -71,6 +71,7 @@ for command in (
     recommend.recommend,
     serve.serve,
     mail.mail,
+    mail.discussion_mail,
     digest.digest,
     digest.worker,
     migrate.migrate,

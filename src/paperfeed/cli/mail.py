@@ -58,3 +58,32 @@ def mail_status(ctx: click.Context) -> None:
             click.echo(f"  #{mail_id} to {recipient}, {attempts} attempts: {error}")
     if status.suppressed:
         click.echo(f"suppressed after bounces: {', '.join(status.suppressed)}")
+
+
+@click.command("discussion-mail")
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="Act as if it were this UTC time (ISO 8601, e.g. 2026-06-26T09:00); default: now.",
+)
+@click.option("--send/--no-send", default=True, help="Also deliver the queue afterwards.")
+@click.pass_context
+def discussion_mail(ctx: click.Context, now_text: str | None, send: bool) -> None:
+    """Queue mail about new comments to the participants who follow a discussion (at most one
+    a discussion an hour each); safe to run again at any time."""
+    from paperfeed.discussion.mail import send_discussion_mail
+
+    settings = get_settings(ctx)
+    store = get_store(ctx)
+    try:
+        now = datetime.fromisoformat(now_text).replace(tzinfo=UTC) if now_text else None
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO 8601 time: {now_text!r}") from exc
+    now = now or datetime.now(UTC)
+    report = send_discussion_mail(store, settings, now)
+    click.echo(report.summary())
+    if send and report.queued:
+        click.echo(
+            deliver_due(store, transport_for(settings), now, None, settings.mail_lease_s).summary()
+        )

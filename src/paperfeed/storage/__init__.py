@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperfeed.storage.base import Store
 from paperfeed.storage.errors import (
     CollectionNotFound,
+    CommentNotFound,
     NameTaken,
     PaperHidden,
     PaperNotFound,
@@ -17,6 +18,7 @@ from paperfeed.storage.urls import is_postgres, sqlite_path
 
 __all__ = [
     "CollectionNotFound",
+    "CommentNotFound",
     "NameTaken",
     "PaperHidden",
     "PaperNotFound",

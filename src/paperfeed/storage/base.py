@@ -24,7 +24,9 @@ import numpy as np
 from paperfeed.models import (
     CatalogStats,
     Collection,
+    Comment,
     DigestRecord,
+    DiscussionMail,
     Featured,
     Follow,
     HarvestState,
@@ -546,6 +548,63 @@ class Thumbnails(Protocol):
         ...
 
 
+class Discussions(Protocol):
+    """Each paper's discussion: comments with one level of replies, edited and deleted by their
+    authors only, and the participants who asked for mail about new comments (discussion/)."""
+
+    def add_comment(
+        self, paper_pk: int, author_id: int, parent_id: int | None, text: str, now: datetime
+    ) -> Comment:
+        """A new comment (a reply when `parent_id` is given). A reply to a reply joins the
+        top comment's replies; CommentNotFound for a parent not in this paper's discussion
+        (or deleted), PaperNotFound / SubscriberNotFound, ValueError for empty text."""
+        ...
+
+    def edit_comment(self, comment_id: int, author_id: int, text: str, now: datetime) -> Comment:
+        """The author's new text (edited_at set); CommentNotFound unless it is theirs and
+        not deleted."""
+        ...
+
+    def delete_comment(self, comment_id: int, author_id: int, now: datetime) -> None:
+        """Delete the author's comment: one with replies stays as "deleted" (its text gone) so
+        they keep their place, any other goes (and a deleted top comment left without
+        replies with it); CommentNotFound unless it is theirs."""
+        ...
+
+    def get_comment(self, comment_id: int) -> Comment:
+        """One comment (hidden and deleted ones too); CommentNotFound."""
+        ...
+
+    def comments_of(self, paper_pk: int) -> list[Comment]:
+        """A paper's comments, oldest first, hidden and deleted ones included (marked): the
+        caller leaves out what the viewer may not see. Listed papers' `num_comments` counts
+        the visible ones."""
+        ...
+
+    def set_discussion_mail(
+        self, subscriber_id: int, paper_pk: int, on: bool, now: datetime
+    ) -> None:
+        """Mail about new comments in a paper's discussion, or no more (opt-in; turning it on
+        counts only comments from now on)."""
+        ...
+
+    def discussion_mail_on(self, subscriber_id: int, paper_pk: int) -> bool:
+        """Whether the reader asked for mail about this discussion."""
+        ...
+
+    def discussion_mail_due(self, now: datetime, every_s: float) -> list[DiscussionMail]:
+        """Participants with new visible comments by others since their last mail, last
+        mailed at least `every_s` ago (or never), by subscriber and paper."""
+        ...
+
+    def record_discussion_mail(
+        self, subscriber_id: int, paper_pk: int, through_id: int, mail: OutgoingMail, now: datetime
+    ) -> bool:
+        """In one transaction: note the comments up to `through_id` as mailed and queue `mail`;
+        False (nothing queued) when they were mailed already or mail was turned off."""
+        ...
+
+
 class Transactions(Protocol):
     """Units of work and locks for jobs that must not run twice at once."""
 
@@ -598,6 +657,7 @@ class Store(
     Library,
     Moderation,
     Thumbnails,
+    Discussions,
     Transactions,
     Secrets,
     Transfers,

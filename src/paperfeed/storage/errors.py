@@ -50,3 +50,11 @@ class NameTaken(ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(f"the public name {name!r} is taken; pick another")
         self.name = name
+
+
+class CommentNotFound(LookupError):
+    """No comment has that id (or not one the reader may change)."""
+
+    def __init__(self, comment_id: int | str) -> None:
+        super().__init__(f"no comment {comment_id!r}")
+        self.comment_id = comment_id

@@ -160,6 +160,20 @@ TABLES: tuple[Table, ...] = (
         "pdf_bytes:int, error, attempts:int, fetched_at:time, retry_at:time",
         max_batch=200,
     ),
+    # A reply comes after its top comment (ids grow), so rows copied in key order keep
+    # every parent_id pointing at a row already there.
+    _table(
+        "comments",
+        "id",
+        "id:int, paper_pk:int, author_id:int, parent_id:int, body, created_at:time, "
+        "edited_at:time, deleted_at:time",
+    ),
+    _table(
+        "discussion_follows",
+        "subscriber_id,paper_pk",
+        "subscriber_id:int, paper_pk:int, mail:bool, mailed_through:int, last_mailed_at:time, "
+        "since:time",
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).
@@ -169,6 +183,7 @@ GENERATED_KEYS = {
     "consent_log": "id",
     "outgoing_mail": "id",
     "collections": "id",
+    "comments": "id",
 }
 
 

@@ -73,6 +73,7 @@ class PaperObject(TypedDict):
     githubRepo: NotRequired[str]  # a repository its abstract or comment links to
     projectPage: NotRequired[str]
     thumbnail: NotRequired[str]  # GET /api/papers/{paper_id} only: the first page of the PDF
+    numComments: NotRequired[int]  # visible comments in this site's discussion
 
 
 @with_config(_CLOSED)
@@ -242,6 +243,39 @@ class ForYouItem(TypedDict):
     paper: PaperObject
     reason: Reason
     score: float | None
+
+
+@with_config(_CLOSED)
+class Reply(TypedDict):
+    """A reply in a paper's discussion. `text` is the Markdown as written (escape it where
+    you show it); `html` is it rendered safe (links rel="nofollow ugc", math left as $...$
+    for KaTeX). `removed` is "deleted" or "hidden" for a comment kept only as its replies'
+    place (then text, html and author are empty)."""
+
+    id: int
+    parentId: int | None
+    author: str | None
+    text: str
+    html: str
+    createdAt: str
+    editedAt: str | None
+    removed: str | None
+
+
+@with_config(_CLOSED)
+class CommentObject(Reply):
+    """A top comment of a paper's discussion, with its replies (one level), oldest first."""
+
+    replies: list[Reply]
+
+
+@with_config(_CLOSED)
+class Discussion(TypedDict):
+    """GET /api/papers/{paper_id}/comments: a paper's discussion on this site."""
+
+    paperId: str
+    numComments: int
+    comments: list[CommentObject]
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from paperfeed.people.subscriptions import RateLimited
 from paperfeed.search.searcher import BadQuery, Searcher, open_searcher
 from paperfeed.storage import (
     CollectionNotFound,
+    CommentNotFound,
     PaperNotFound,
     Store,
     StoreBusy,
@@ -76,6 +77,8 @@ def create_app(
     """The application; opens the store and the searcher from `settings` unless given them."""
     from paperfeed.web import (
         api,
+        discussion,
+        discussion_feed,
         feeds,
         library,
         library_api,
@@ -131,6 +134,9 @@ def create_app(
     app.include_router(library.router)
     app.include_router(library_api.router)
     app.include_router(moderation.router)
+    app.include_router(discussion.router)
+    app.include_router(discussion_feed.router)
+    app.include_router(discussion_feed.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(thumbnails.router)
@@ -159,6 +165,7 @@ def create_app(
         PaperNotFound,
         AuthorNotFound,
         CollectionNotFound,
+        CommentNotFound,
         SubscriberNotFound,
         BadPeriod,
         BadQuery,
@@ -228,7 +235,10 @@ async def _keep_fresh(searcher: Searcher, interval_s: float) -> None:
 
 
 def _status_and_message(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, PaperNotFound | SubscriberNotFound | AuthorNotFound | CollectionNotFound):
+    if isinstance(
+        exc,
+        PaperNotFound | SubscriberNotFound | AuthorNotFound | CollectionNotFound | CommentNotFound,
+    ):
         return 404, str(exc)
     if isinstance(exc, BadPeriod | BadQuery | BadRequest | BadHost | CsrfFailed):
         return 400, str(exc)

@@ -65,6 +65,8 @@ def paper_object(
         data["projectPage"] = found.project
     if thumbnail:
         data["thumbnail"] = thumbnail
+    if listed is not None:
+        data["numComments"] = listed.num_comments
     if listed is not None and listed.featured_on is not None:
         data["submittedOnDailyAt"] = iso_z(listed.featured_on)
         submitter = _user(listed.submitted_by)

@@ -28,6 +28,7 @@ from paperfeed.search.searcher import MODES, SORTS, Hit
 from paperfeed.storage import PaperHidden
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, rendered_for_anyone, share_header
+from paperfeed.web.discussion_view import discussion_view
 from paperfeed.web.markdown import paper_markdown
 from paperfeed.web.params import (
     categories_param,
@@ -68,6 +69,7 @@ def render(
     keep_s: float | None = None,
     keep: bool = True,
     search: bool = False,
+    status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     """The page; rendered for anyone not signed in, it is kept (for at most `keep_s` when
@@ -79,9 +81,11 @@ def render(
     state = state_of(request)
     context.update(_reader_marks(request, state, context))
     context.setdefault("thumbnails", state.store.thumbnails_for(_page_ids(context)))
-    kept = keep and rendered_for_anyone(request.scope)
+    kept = keep and status == 200 and rendered_for_anyone(request.scope)
     headers = share_header("anonymous", keep_s, search) if kept else None
-    return state.templates.TemplateResponse(request, template, context, headers=headers)
+    return state.templates.TemplateResponse(
+        request, template, context, status_code=status, headers=headers
+    )
 
 
 def _page_ids(context: dict[str, Any]) -> list[str]:
@@ -325,27 +329,50 @@ def paper_page(request: Request, paper_id: str) -> Response:
     as_markdown = paper_id.endswith(".md")
     raw = paper_id[:-3] if as_markdown else paper_id
     paper = state.store.get_paper(paper_id_param(raw))
-    hidden = paper.id in state.store.hidden_keys("paper")
-    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
-    operator = is_operator(state.settings, account)
-    if hidden and not operator:
-        raise PaperHidden(paper.id)
+    _hidden_for(request, state, paper)
     page_url = state.settings.base_url.rstrip("/") + paper_path(paper.id)
     if as_markdown:
         return PlainTextResponse(
             paper_markdown(paper, page_url), media_type="text/markdown; charset=utf-8"
         )
+    return paper_response(request, paper)
+
+
+def paper_response(
+    request: Request, paper: Paper, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A paper's page with its discussion (`context` adds to it: a refused comment's draft
+    and why it was refused)."""
+    state = state_of(request)
     listed, similar = state.lists.get(("paper", paper.id), lambda: _paper_parts(state, paper))
+    hidden, operator = _hidden_for(request, state, paper)
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    pk = listed.pk if listed else state.store.pks_for_ids([paper.id])[paper.id]
+    discussion = discussion_view(state, account, pk, listed.hf_comments if listed else 0)
     return render(
         request,
         "paper.html",
+        status=status,
         paper=paper,
         listed=listed,
         similar=similar,
+        active="",
+        discussion=discussion,
         operator=operator,
         hidden=hidden,
-        active="",
+        **context,
     )
+
+
+def _hidden_for(request: Request, state: AppState, paper: Paper) -> tuple[bool, bool]:
+    """(hidden, operator): whether an operator hid the paper, and whether the reader is one;
+    PaperHidden (a 404) for anyone else when it is hidden."""
+    hidden = paper.id in state.store.hidden_keys("paper")
+    account = current_subscriber(request, state.store, state.settings, datetime.now(UTC))
+    operator = is_operator(state.settings, account)
+    if hidden and not operator:
+        raise PaperHidden(paper.id)
+    return hidden, operator
 
 
 def _paper_parts(state: AppState, paper: Paper) -> tuple[ListedPaper | None, list[Hit]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paperfeed.storage.postgres.digests import DigestQueries
+from paperfeed.storage.postgres.discussions import DiscussionQueries
 from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.moderation import ModerationQueries
@@ -26,6 +27,7 @@ class PostgresStore(
     LibraryQueries,
     ModerationQueries,
     ThumbnailQueries,
+    DiscussionQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and

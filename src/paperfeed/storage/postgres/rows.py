@@ -7,6 +7,7 @@ from typing import Any
 
 from paperfeed.code_links import paper_links
 from paperfeed.models import ListedPaper, Paper, Preferences, SearchFilters, Subscriber
+from paperfeed.storage.discussions import COUNT_SQL
 
 PAPER_FIELDS = (
     "id",
@@ -32,7 +33,8 @@ WRITE_FIELDS = (*PAPER_FIELDS, "code_url", "project_url")
 P_COLUMNS = ", ".join("p." + name for name in PAPER_FIELDS)
 LISTED_COLUMNS = (
     "p.pk, p.upvotes, "
-    "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS num_comments, "
+    f"{COUNT_SQL} AS num_comments, "
+    "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS hf_comments, "
     "(SELECT submitted_by FROM featured f WHERE f.paper_pk = p.pk AND submitted_by IS NOT NULL "
     " ORDER BY day LIMIT 1) AS submitted_by, "
     "(SELECT min(day) FROM featured f WHERE f.paper_pk = p.pk) AS featured_on, "
@@ -90,6 +92,7 @@ def listed_row(row: dict[str, Any]) -> ListedPaper:
         day=row["day"],
         upvotes=int(row["upvotes"] or 0),
         num_comments=int(row["num_comments"] or 0),
+        hf_comments=int(row["hf_comments"] or 0),
         submitted_by=row["submitted_by"],
         featured_on=row["featured_on"],
     )

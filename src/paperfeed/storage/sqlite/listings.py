@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from paperfeed.models import ListedPaper
+from paperfeed.storage.discussions import COUNT_SQL
 from paperfeed.storage.sqlite.database import Database, chunks
 from paperfeed.storage.sqlite.rows import (
     DAY_SQL,
@@ -20,7 +21,8 @@ from paperfeed.storage.sqlite.rows import (
 
 LISTED_COLUMNS = (
     f"p.pk, {DAY_SQL} AS day, {UPVOTES_SQL} AS upvotes, "
-    "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS num_comments, "
+    f"{COUNT_SQL} AS num_comments, "
+    "(SELECT max(num_comments) FROM featured f WHERE f.paper_pk = p.pk) AS hf_comments, "
     "(SELECT submitted_by FROM featured f WHERE f.paper_pk = p.pk AND submitted_by IS NOT NULL "
     " ORDER BY day LIMIT 1) AS submitted_by, "
     "(SELECT min(day) FROM featured f WHERE f.paper_pk = p.pk) AS featured_on, "
@@ -40,6 +42,7 @@ def listed_row(row: sqlite3.Row) -> ListedPaper:
         day=parse_date(row["day"]),
         upvotes=int(row["upvotes"] or 0),
         num_comments=int(row["num_comments"] or 0),
+        hf_comments=int(row["hf_comments"] or 0),
         submitted_by=row["submitted_by"],
         featured_on=parse_date(row["featured_on"]),
     )

@@ -1,0 +1,1 @@
+"""Papers' discussions: comments in safe Markdown with math, and mail to participants."""
