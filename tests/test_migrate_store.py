@@ -122,6 +122,14 @@ def _fill(store) -> None:
     )
     _embed(store, MODELS[1], 8)
     store.upsert_papers([make_paper("2606.00002", title="Changed after both", version=2)])
+    keyworded = store.pks_for_ids(["2606.00003", "2606.00004"])
+    store.save_keywords(
+        f"{MODELS[0]}+keyphrases-1",
+        [
+            (keyworded["2606.00003"], "hash-3", ["Koopman operators", "Ünïcode ∑ 'quotes'"]),
+            (keyworded["2606.00004"], "hash-4", []),
+        ],
+    )
     store.upsert_featured(
         [
             Featured("2606.00003", date(2026, 6, 23), "hf-daily", 12, 3, "akhaliq"),
@@ -235,6 +243,8 @@ def _everything(store) -> dict:
         "followers": store.followers_of("category", "cs.LG"),
         "feed token": (store.feed_token(ada), store.owner_of_feed_token("ada-feed-token")),
         "papers": store.get_papers(ids),
+        "keywords": store.keywords_for_ids(ids),
+        "keywords stored": store.stored_keywords(f"{MODELS[0]}+keyphrases-1", 0, 100),
         "pks": pks,
         "stats": store.catalog_stats(),
         "by upvotes": store.listed_papers(since, until, "upvotes", 100),
@@ -320,14 +330,15 @@ def test_everything_arrives_equal(make_url, migrate, source_backend, target_back
 
     assert result.exit_code == 0, result.output
     checks = _checks(result.output)
-    assert len(checks) == 22
+    assert len(checks) == 23
     for name, (source_rows, target_rows, ours, theirs, verdict) in checks.items():
         assert (source_rows, ours, verdict) == (target_rows, theirs, "ok"), name
     assert checks["papers"][0] == "31" and checks["embeddings"][0] == "62"
     assert checks["outgoing_mail_data"][0] == "4" and checks["digest_papers"][0] == "2"
     assert checks["collections"][0] == "3" and checks["collection_entries"][0] == "4"
     assert checks["follows"][0] == "3" and checks["feed_tokens"][0] == "1"
-    assert "copied " in result.output and "all 22 tables match" in result.output
+    assert checks["paper_keywords"][0] == "2"
+    assert "copied " in result.output and "all 23 tables match" in result.output
     target = open_store(target_url)
     try:
         assert _everything(target) == _everything(source)
@@ -373,7 +384,7 @@ def test_a_second_run_checks_again_and_copies_nothing(make_url, migrate):
     again = migrate(source_url, target_url)
 
     assert again.exit_code == 0, again.output
-    assert "was copied already; all 22 tables match" in again.output
+    assert "was copied already; all 23 tables match" in again.output
     assert open_store(target_url).count_papers() == 31
 
 

@@ -38,6 +38,7 @@ def test_database_is_in_wal_mode_and_migrations_run_once(tmp_path):
         "007_email_key.sql",
         "008_list_version.sql",
         "009_library.sql",
+        "011_keywords.sql",
     ]
 
 
@@ -53,6 +54,7 @@ def test_fresh_database_applies_every_migration(tmp_path):
         "007_email_key.sql",
         "008_list_version.sql",
         "009_library.sql",
+        "011_keywords.sql",
     ]
     assert store.migrate() == []
     store.close()

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
+from paperfeed.storage import Store
 from paperfeed.web.api_schema import (
     BAD_REQUEST,
     NEXT_PAGE_LINK,
@@ -34,7 +35,13 @@ from paperfeed.web.api_schema import (
 )
 from paperfeed.web.app import state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
-from paperfeed.web.hf_format import daily_item, paper_object, search_item
+from paperfeed.web.hf_format import (
+    add_keywords,
+    daily_item,
+    paper_ids,
+    paper_object,
+    search_item,
+)
 from paperfeed.web.params import BadRequest, choice_param, int_param, paper_pk
 
 router = APIRouter(prefix="/api", tags=["papers"])
@@ -73,7 +80,7 @@ def search(request: Request, q: SearchQuery = "", limit: SearchLimit = None) -> 
         return ApiJson([], headers=SEARCHED)
     results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size)
     items = [search_item(hit, hit.listed) for hit in results.hits]
-    return ApiJson(items, headers=SEARCHED)
+    return ApiJson(with_keywords(state.store, items), headers=SEARCHED)
 
 
 @router.get(
@@ -131,9 +138,8 @@ def daily_papers(
     if submitter:
         items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
     headers = TRENDING if order == "trending" else PUBLIC
-    return ApiJson(
-        [daily_item(item, listing.trends.get(item.pk)) for item in items], headers=headers
-    )
+    found = [daily_item(item, listing.trends.get(item.pk)) for item in items]
+    return ApiJson(with_keywords(state.store, found), headers=headers)
 
 
 def _encode_cursor(day: date, pk: int) -> str:
@@ -173,7 +179,7 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
         # otherwise have the server link anywhere).
         query = urlencode({"cursor": next_cursor, "limit": size})
         headers["Link"] = f'<{state.settings.base_url.rstrip("/")}/api/papers?{query}>; rel="next"'
-    return ApiJson([daily_item(item) for item in items], headers=headers)
+    return ApiJson(with_keywords(state.store, [daily_item(i) for i in items]), headers=headers)
 
 
 @router.get(
@@ -191,4 +197,12 @@ def paper(request: Request, paper_id: PaperId) -> ApiJson:
         data: dict[str, Any] = paper_object(state.store.papers_by_pk([pk])[pk])
     else:
         data = paper_object(listed.paper, listed.upvotes, listed)
-    return ApiJson(data, headers=PUBLIC)
+    return ApiJson(with_keywords(state.store, [data])[0], headers=PUBLIC)
+
+
+def with_keywords(store: Store, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Paper objects or items with their papers' keyphrases (`ai_keywords`), read at once."""
+    ids = paper_ids(objects)
+    if ids:
+        add_keywords(objects, store.keywords_for_ids(ids))
+    return objects

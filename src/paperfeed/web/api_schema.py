@@ -72,6 +72,7 @@ class PaperObject(TypedDict):
     submittedOnDailyBy: NotRequired[User]
     githubRepo: NotRequired[str]  # a repository its abstract or comment links to
     projectPage: NotRequired[str]
+    ai_keywords: NotRequired[list[str]]  # keyphrases picked from its text (keywords/)
 
 
 @with_config(_CLOSED)

@@ -70,9 +70,12 @@ def render(
     given) until the lists or the search indexes change (web/caching.py), unless `keep` is
     False (a page built from what those versions do not follow, such as a shared collection);
     `search` pages are kept apart from the lists (distinct queries are many).
-    A signed-in reader's page marks what they upvoted, saved, dismissed and read."""
+    A signed-in reader's page marks what they upvoted, saved, dismissed and read; every
+    page's papers bring their keyphrases (one query)."""
     state = state_of(request)
     context.update(_reader_marks(request, state, context))
+    ids = _page_ids(context)
+    context["keywords"] = state.store.keywords_for_ids(ids) if ids else {}
     kept = keep and rendered_for_anyone(request.scope)
     headers = share_header("anonymous", keep_s, search) if kept else None
     return state.templates.TemplateResponse(request, template, context, headers=headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paperfeed.storage.postgres.digests import DigestQueries
+from paperfeed.storage.postgres.keywords import KeywordQueries
 from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.papers import PaperQueries
@@ -22,6 +23,7 @@ class PostgresStore(
     VoteQueries,
     DigestQueries,
     LibraryQueries,
+    KeywordQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and
