@@ -2,13 +2,22 @@
 gives every embedded paper its keyphrases (keywords/job.py) on each backend."""
 
 import dataclasses
+import gzip
+import json
 
 import numpy as np
+import pytest
 
-from conftest import make_paper, query_one
+from conftest import MODEL_DIR, make_paper, query_one
+from paperfeed.config import Settings
+from paperfeed.embeddings import content_hash, paper_text
+from paperfeed.keywords.files import BadKeywordFile, load_keywords, write_keywords
 from paperfeed.keywords.job import compute_keywords, keyphrases_for, keyword_method
 from paperfeed.keywords.phrases import Candidate, candidates, pick_keyphrases
+from paperfeed.sample import sample_keywords_path, sample_path
 from paperfeed.search.update import embed_new_papers
+from paperfeed.storage import open_store
+from paperfeed.text import clean_text
 
 
 def _texts(title: str, abstract: str) -> list[str]:
@@ -149,3 +158,66 @@ def test_a_changed_text_gets_new_keyphrases_once_it_is_embedded_again(store, fak
     assert after and not set(after) & set(before)
     # Another picking method (or model) redoes every paper.
     assert store.papers_for_keywords(fake_embedder.model_id, "other+method", 0, 10)[0][0] > 0
+
+
+def test_a_keyphrase_file_loads_only_what_fits_the_method_and_the_text(
+    store, fake_embedder, tmp_path
+):
+    papers = [
+        make_paper(f"2606.{n:05d}", title=f"Koopman operators, part {n}", abstract="Chaos.")
+        for n in range(1, 4)
+    ]
+    store.upsert_papers(papers)
+    embed_new_papers(store, fake_embedder)
+    compute_keywords(store, fake_embedder)
+    method = keyword_method(fake_embedder.model_id)
+    path = tmp_path / "keywords.json.gz"
+    assert write_keywords(path, method, store) == 3
+
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        other.upsert_papers(
+            [papers[0], papers[1], dataclasses.replace(papers[2], abstract="A new text.")]
+        )
+        embed_new_papers(other, fake_embedder)
+        assert load_keywords(other, path, fake_embedder.model_id, "another+method") == (0, 3)
+        assert load_keywords(other, path, fake_embedder.model_id, method) == (2, 1)
+        ids = [paper.id for paper in papers]
+        assert other.keywords_for_ids(ids) == {
+            paper_id: phrases
+            for paper_id, phrases in store.keywords_for_ids(ids).items()
+            if paper_id != "2606.00003"
+        }
+        # The changed paper is left to the job; loading again changes nothing.
+        assert [
+            p.id for _, _, p, _ in other.papers_for_keywords(fake_embedder.model_id, method, 0, 9)
+        ] == ["2606.00003"]
+        assert load_keywords(other, path, fake_embedder.model_id, method) == (0, 3)
+    finally:
+        other.close()
+    path.write_bytes(b"not gzip")
+    with pytest.raises(BadKeywordFile):
+        load_keywords(store, path, fake_embedder.model_id, method)
+
+
+def test_the_sample_ships_current_keyphrases_of_every_paper():
+    with gzip.open(sample_keywords_path(), "rt", encoding="utf-8") as handle:
+        document = json.load(handle)
+    if (MODEL_DIR / "manifest.json").exists():
+        manifest = json.loads((MODEL_DIR / "manifest.json").read_text())
+        model = f"{manifest['model']}/{manifest['variant']}/{Settings().embedding_max_tokens}"
+        assert document["method"] == keyword_method(model)
+    entries = {entry["id"]: entry for entry in document["papers"]}
+    with gzip.open(sample_path(), "rt", encoding="utf-8") as lines:
+        sample = [json.loads(line) for line in lines]
+    assert len(entries) == len(sample) == 3292
+    for n, record in enumerate(sample):
+        entry = entries[record["id"]]
+        text = paper_text(clean_text(record["title"]), clean_text(record["abstract"]))
+        assert entry["content_hash"] == content_hash(text), record["id"]
+        if n % 10:
+            continue  # a tenth of them is check enough that the picking has not changed
+        offered = {
+            c.text for c in candidates(clean_text(record["title"]), clean_text(record["abstract"]))
+        }
+        assert 1 <= len(entry["keywords"]) <= 5 and set(entry["keywords"]) <= offered, record["id"]

@@ -15,6 +15,13 @@ from paperfeed.keywords.job import KEYWORDS_BATCH, keyword_method, update_keywor
 @click.command()
 @click.option("--limit", type=click.IntRange(1), default=None, help="Stop after this many papers.")
 @click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=KEYWORDS_BATCH,
+    show_default=True,
+    help="Papers done and saved at a time.",
+)
+@click.option(
     "--import",
     "import_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -28,14 +35,18 @@ from paperfeed.keywords.job import KEYWORDS_BATCH, keyword_method, update_keywor
 )
 @click.pass_context
 def keywords(
-    ctx: click.Context, limit: int | None, import_file: Path | None, export_file: Path | None
+    ctx: click.Context,
+    limit: int | None,
+    batch: int,
+    import_file: Path | None,
+    export_file: Path | None,
 ) -> None:
     """Pick a few keyphrases of each embedded paper (resumable; run it any time).
 
     Candidates are the title's and abstract's 1-3 word phrases; the ones nearest the paper's
     vector (by the embedding model) are kept, varied by maximal marginal relevance. Papers
-    without a vector wait for `paperfeed embed`; a changed text gets new keyphrases. Batches of
-    {batch} papers are saved as they are done: a killed run loses at most one.
+    without a vector wait for `paperfeed embed`; a changed text gets new keyphrases. Each
+    batch is saved as it is done: a killed run loses at most one.
     """
     try:
         embedder = load_embedder(get_settings(ctx))
@@ -55,12 +66,10 @@ def keywords(
             [import_file] if import_file is not None else [],
             limit,
             lambda done, total: progress("keyphrases", done, total),
+            batch,
         )
     except BadKeywordFile as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         progress.close()
     click.echo(report.summary())
-
-
-keywords.help = (keywords.help or "").replace("{batch}", str(KEYWORDS_BATCH))

@@ -112,6 +112,7 @@ def update_keywords(
     keyword_files: Sequence[Path] = (),
     limit: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    batch: int = KEYWORDS_BATCH,
 ) -> KeywordReport:
     """Load precomputed `keyword_files` (those that exist and fit), then compute the rest."""
     loaded = 0
@@ -119,6 +120,6 @@ def update_keywords(
     for path in keyword_files:
         if path.exists():
             loaded += load_keywords(store, path, embedder.model_id, method)[0]
-    report = compute_keywords(store, embedder, limit, progress=progress)
+    report = compute_keywords(store, embedder, limit, batch, progress)
     report.loaded = loaded
     return report

@@ -43,18 +43,19 @@ def _words(text: str) -> frozenset[str]:
 
 
 _STOPWORDS = _words(
-    """a about above across after again against all almost along already also although always am among
-    beyond behind instead namely still through throughout versus
-    an and another any are aren't around as at be because been before being below between both
-    but by can cannot could did do does doing done down due during each either else enough
-    especially etc e.g i.e cf see vs even ever every few for from further furthermore had has have having he her
-    here hers him his how however i if in into is isn't it it's its itself just least less let
-    like many may me might more moreover most much must my neither no nor not now of off often
-    on once one only onto or other others otherwise our ours out over own per rather same
-    several shall she should since so some such than that the their theirs them themselves then
-    there therefore these they this those though thus to too toward towards under unless until
-    up upon us very via was we were what whatever when where whereas whether which while who
-    whom whose why will with within without would yet you your"""
+    """a about above across after again against all almost along already also although always am
+    among beyond behind instead namely still through throughout versus an and another any
+    are aren't around as at be because been before being below between both but by can
+    cannot could did do does doing done down due during each either else enough especially
+    etc e.g i.e cf see vs even ever every few for from further furthermore had has have
+    having he her here hers him his how however i if in into is isn't it it's its itself
+    just least less let like many may me might more moreover most much must my neither no
+    nor not now of off often on once one only onto or other others otherwise our ours out
+    over own per rather same several shall she should since so some such than that the their
+    theirs them themselves then there therefore these they this those though thus to too
+    toward towards under unless until up upon us very via was we were what whatever when
+    where whereas whether which while who whom whose why will with within without would yet
+    you your"""
 )
 # Words papers use to talk about themselves: never the start or end of a keyphrase.
 _FILLER = _words(
