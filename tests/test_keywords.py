@@ -221,3 +221,9 @@ def test_the_sample_ships_current_keyphrases_of_every_paper():
             c.text for c in candidates(clean_text(record["title"]), clean_text(record["abstract"]))
         }
         assert 1 <= len(entry["keywords"]) <= 5 and set(entry["keywords"]) <= offered, record["id"]
+
+
+def test_of_joins_a_phrase_only_after_a_word_that_names_something():
+    found = _texts("", "The idea of ClaimPKG, a mixture of experts, and large language models.")
+    assert "idea of ClaimPKG" not in found and "mixture of experts" in found
+    assert "large language models" in found

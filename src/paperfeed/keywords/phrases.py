@@ -81,6 +81,14 @@ _GENERIC = _words(
     works"""
 )
 _INNER = frozenset({"of"})
+# "X of Y" names a topic when X does ("mixture of experts"), not when X only relates to Y
+# ("idea of ClaimPKG", "existence of equilibria").
+_RELATIONAL = _words(
+    """aim amount behavior behaviour case cases class classes combination concept effect
+    effects existence extent form idea importance impact kind lack level levels notion number
+    part parts quality range requirement role set sets sort type types understanding use
+    value values variability variety way ways"""
+)
 # A phrase ends on its head noun: not on a word shaped like an adjective or participle
 # ("dynamical", "pre-trained", "similar"), save these nouns.
 _ADJECTIVE_END = re.compile(r"(?:al|ar|ed|ive|ous|ful|less|able|ible|ent|ant)$", re.IGNORECASE)
@@ -173,6 +181,10 @@ def candidates(title: str, abstract: str, limit: int = MAX_CANDIDATES) -> list[C
                         inner = phrase[1:-1]
                         if any(_breaks(w.lower()) for w in inner):
                             break
+                        if (first in _GENERIC or first in _RELATIONAL) and any(
+                            w.lower() == "of" for w in inner
+                        ):
+                            continue
                         if not _head_word(phrase[-1]) or all(w.lower() in _GENERIC for w in phrase):
                             continue
                         surface = " ".join(phrase)
