@@ -1,2 +1,1 @@
-"""Keyphrases of papers: picked from their own text with the embedding model (phrases.py),
-computed for the catalog by a job (job.py), shipped precomputed for the sample (files.py)."""
+"""Keyphrases of papers: picked (phrases.py), given to the catalog (job.py), shipped (files.py)."""
