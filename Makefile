@@ -14,7 +14,7 @@ KATEX_VERSION := 0.16.47
 VENDOR := src/paperfeed/web/static/vendor
 KATEX := $(VENDOR)/katex/katex.min.js
 
-.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-spike bench-recommend bench-trending bench-compose bench-deliver bench-load clean
+.PHONY: run test lint lock audit model static browser bench bench-ingest bench-embed bench-quality bench-latency bench-web bench-spike bench-recommend bench-trending bench-compose bench-deliver bench-load bench-keywords clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -112,6 +112,11 @@ bench-spike: $(MODEL)
 
 bench-recommend: $(MODEL)
 	$(BIN)/python bench/recommend_eval.py
+
+# Keyphrases of 500 papers (arxiv-cs-daily when ../shared/data has it, else the sample): how
+# often they occur in the paper's text, time per paper, and ten papers to read.
+bench-keywords: $(MODEL)
+	$(BIN)/python bench/keywords_eval.py
 
 bench-trending: $(STAMP)
 	$(BIN)/python bench/trending_replay.py

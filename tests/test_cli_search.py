@@ -33,6 +33,8 @@ def sample(run):
     # The shipped vectors fit the model: nothing had to be embedded.
     assert "embedded 0, unchanged 0" in result.stdout
     assert "indexed 3292 papers" in result.stdout
+    # And their keyphrases come precomputed too.
+    assert "loaded keyphrases of 3292 papers; keyphrases for 0 papers" in result.stdout
     return run
 
 

@@ -123,6 +123,14 @@ def _fill(store) -> None:
     )
     _embed(store, MODELS[1], 8)
     store.upsert_papers([make_paper("2606.00002", title="Changed after both", version=2)])
+    keyworded = store.pks_for_ids(["2606.00003", "2606.00004"])
+    store.save_keywords(
+        f"{MODELS[0]}+keyphrases-1",
+        [
+            (keyworded["2606.00003"], "hash-3", ["Koopman operators", "Ünïcode ∑ 'quotes'"]),
+            (keyworded["2606.00004"], "hash-4", []),
+        ],
+    )
     store.upsert_featured(
         [
             Featured("2606.00003", date(2026, 6, 23), "hf-daily", 12, 3, "akhaliq"),
@@ -262,6 +270,8 @@ def _everything(store) -> dict:
             store.thumbnail_counts(),
         ),
         "papers": store.get_papers(ids),
+        "keywords": store.keywords_for_ids(ids),
+        "keywords stored": store.stored_keywords(f"{MODELS[0]}+keyphrases-1", 0, 100),
         "pks": pks,
         "stats": store.catalog_stats(),
         "by upvotes": store.listed_papers(since, until, "upvotes", 100),
@@ -355,6 +365,7 @@ def test_everything_arrives_equal(make_url, migrate, source_backend, target_back
     assert checks["outgoing_mail_data"][0] == "4" and checks["digest_papers"][0] == "2"
     assert checks["collections"][0] == "3" and checks["collection_entries"][0] == "4"
     assert checks["follows"][0] == "3" and checks["feed_tokens"][0] == "1"
+    assert checks["paper_keywords"][0] == "2"
     assert "copied " in result.output and f"all {len(TABLE_NAMES)} tables match" in result.output
     target = open_store(target_url)
     try:

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
 
-from conftest import SECRET
+import pytest
+
+from conftest import MODEL_DIR, SECRET
 from paperfeed.models import Preferences
 
 
@@ -70,3 +72,39 @@ def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path, store):
     )
     assert again.returncode == 0, again.stderr
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == len(outbox)  # nothing twice
+
+
+def test_a_worker_cycle_gives_the_new_papers_keyphrases(tmp_path, store):
+    if not (MODEL_DIR / "manifest.json").exists():
+        pytest.skip(f"no exported model at {MODEL_DIR}: run `make model`")
+    source = tmp_path / "new.jsonl"
+    source.write_text(
+        json.dumps(
+            {
+                "id": "2611.00001",
+                "title": "Koopman operators for chaotic dynamical systems",
+                "abstract": "We learn Koopman eigenfunctions of turbulent channel flows.",
+                "published": datetime.now(UTC).date().isoformat(),
+            }
+        )
+        + "\n"
+    )
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": store.url,
+        "PAPERFEED_DATA_DIR": str(tmp_path),
+        "PAPERFEED_SECRET_KEY": SECRET,
+        "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
+        "PAPERFEED_WORKER_SOURCES": str(source),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "keyphrases for 1 papers" in done.stdout
+    phrases = store.keywords_for_ids(["2611.00001"])["2611.00001"]
+    assert len(phrases) == 5 and all(p.lower() in source.read_text().lower() for p in phrases)

@@ -1,5 +1,7 @@
 """The worker: the jobs on a schedule (ingest, trending, digests, pruning sent mail, thumbnails).
 
+Each ingest is followed by embedding, indexing and keyphrases of the new papers.
+
 Any number of workers may run at once, on any machines sharing the database: a job that must
 not run twice at once (ingest, prune) is done by whichever worker holds its job lock, and the
 others skip it that cycle; digests are safe to compose and deliver side by side (each
@@ -20,6 +22,7 @@ from paperfeed.ingest.harvest import harvest_arxiv
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.ingest.oai import OaiError
 from paperfeed.ingest.pipeline import IngestFailed, ingest_sources
+from paperfeed.keywords.job import update_keywords
 from paperfeed.mail.mailer import prune_sent_mail
 from paperfeed.search.searcher import Searcher
 from paperfeed.search.update import update_search
@@ -116,6 +119,12 @@ def ingest_once(
         echo(update_search(searcher).summary())
     except StoreBusy as exc:
         echo(f"search update: {exc}; next cycle")
+        return
+    if searcher.embedder is not None:
+        try:
+            echo(update_keywords(store, searcher.embedder).summary())
+        except StoreBusy as exc:
+            echo(f"keyphrases: {exc}; next cycle")
 
 
 def run_worker(

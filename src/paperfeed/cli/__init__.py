@@ -8,7 +8,17 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, digest, mail, migrate, recommend, search, serve, thumbnails
+from paperfeed.cli import (
+    catalog,
+    digest,
+    keywords,
+    mail,
+    migrate,
+    recommend,
+    search,
+    serve,
+    thumbnails,
+)
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 from paperfeed.storage import StoreBusy
@@ -67,6 +77,7 @@ for command in (
     search.similar,
     search.embed,
     search.index,
+    keywords.keywords,
     search.model,
     recommend.recommend,
     serve.serve,

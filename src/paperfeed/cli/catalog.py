@@ -15,9 +15,15 @@ from paperfeed.ingest.harvest import harvest_arxiv
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.ingest.oai import OaiError
 from paperfeed.ingest.pipeline import FORMATS, IngestFailed, IngestReport, ingest_sources
+from paperfeed.keywords.job import update_keywords
 from paperfeed.models import paper_as_dict
-from paperfeed.sample import sample_featured_path, sample_path, sample_vectors_path
-from paperfeed.search.searcher import open_searcher
+from paperfeed.sample import (
+    sample_featured_path,
+    sample_keywords_path,
+    sample_path,
+    sample_vectors_path,
+)
+from paperfeed.search.searcher import Searcher, open_searcher
 from paperfeed.search.update import update_search
 from paperfeed.storage import PaperNotFound, StorageError, open_store
 
@@ -49,7 +55,7 @@ def _finish(report: IngestReport) -> None:
         raise click.ClickException("nothing could be read")
 
 
-def _update_search(ctx: click.Context, embed: bool, vector_files: list[Path]) -> None:
+def _update_search(ctx: click.Context, embed: bool, vector_files: list[Path]) -> Searcher:
     """After an ingest: embed new papers (unless told not to) and update the keyword index."""
     searcher = open_searcher(get_settings(ctx), get_store(ctx), "auto" if embed else None)
     progress = Progress()
@@ -59,6 +65,24 @@ def _update_search(ctx: click.Context, embed: bool, vector_files: list[Path]) ->
             lambda done, total: progress("embedding", done, total),
             load_vectors=False,
             vector_files=vector_files,
+        )
+    finally:
+        progress.close()
+    click.echo(report.summary())
+    return searcher
+
+
+def _update_keywords(searcher: Searcher, keyword_files: list[Path]) -> None:
+    """After embedding: the keyphrases of papers that have none (precomputed ones first)."""
+    if searcher.embedder is None:
+        return
+    progress = Progress()
+    try:
+        report = update_keywords(
+            searcher.store,
+            searcher.embedder,
+            keyword_files,
+            progress=lambda done, total: progress("keyphrases", done, total),
         )
     finally:
         progress.close()
@@ -82,9 +106,20 @@ def _update_search(ctx: click.Context, embed: bool, vector_files: list[Path]) ->
     show_default=True,
     help="Embed the new papers for semantic search now (or later with `paperfeed embed`).",
 )
+@click.option(
+    "--keywords/--no-keywords",
+    default=True,
+    show_default=True,
+    help="Pick the embedded papers' keyphrases now (or later with `paperfeed keywords`).",
+)
 @click.pass_context
 def ingest(
-    ctx: click.Context, sources: tuple[str, ...], fmt: str, sample: bool, embed: bool
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    fmt: str,
+    sample: bool,
+    embed: bool,
+    keywords: bool,
 ) -> None:
     """Ingest papers from files (JSONL, .gz, JSON, XML), URLs or arxiv:ID.
 
@@ -95,7 +130,8 @@ def ingest(
     Hugging Face daily papers (https://huggingface.co/api/daily_papers?date=...),
     or any of the file formats above. arxiv:2606.27372 fetches one paper.
     Bad records are reported with their line and skipped; ingesting the same input
-    twice changes nothing. Afterwards new papers are embedded and indexed.
+    twice changes nothing. Afterwards new papers are embedded, indexed and given
+    keyphrases (the sample's come precomputed).
     """
     # The featured days after the papers: Hugging Face is a secondary source, it adds days and
     # votes to the sample's papers and never replaces their text.
@@ -112,7 +148,9 @@ def ingest(
     finally:
         progress.close()
     _finish(report)
-    _update_search(ctx, embed, [sample_vectors_path()] if sample else [])
+    searcher = _update_search(ctx, embed, [sample_vectors_path()] if sample else [])
+    if keywords:
+        _update_keywords(searcher, [sample_keywords_path()] if sample else [])
 
 
 @click.group()
@@ -162,7 +200,7 @@ def harvest_arxiv_command(
     finally:
         progress.close()
     _finish(report)
-    _update_search(ctx, True, [])
+    _update_keywords(_update_search(ctx, True, []), [])
 
 
 @click.command()

@@ -165,6 +165,40 @@ class Embeddings(Protocol):
     def count_embeddings(self, model: str) -> int: ...
 
 
+class Keywords(Protocol):
+    """A few keyphrases per paper (keywords/job.py), with what they were made from: the
+    picking `method` (embedding model and version) and the content hash of the text, the
+    embedding's. Cards show them, so writes move list_version."""
+
+    def papers_for_keywords(
+        self, model: str, method: str, after_pk: int, limit: int
+    ) -> list[tuple[int, str, Paper, bytes]]:
+        """(pk, content hash, paper, float16 vector) of papers after `after_pk`, in pk order,
+        with a current vector from `model` and no keyphrases made by `method` from that
+        text (none yet, another method's, or an older text's)."""
+        ...
+
+    def save_keywords(self, method: str, rows: Sequence[tuple[int, str, Sequence[str]]]) -> int:
+        """Store (pk, content hash, phrases) rows in one transaction, replacing what the
+        papers had; rows of papers that no longer exist are skipped. How many were stored."""
+        ...
+
+    def keywords_for_ids(self, paper_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The stored phrases of the papers among `paper_ids` that have any, by id."""
+        ...
+
+    def stored_keywords(
+        self, method: str, after_pk: int, limit: int
+    ) -> list[tuple[int, str, str, list[str]]]:
+        """(pk, paper id, content hash, phrases) of the keyphrases made by `method`, in pk
+        order after `after_pk` (to write them to a file)."""
+        ...
+
+    def count_keywords(self, method: str) -> int:
+        """How many papers have keyphrases made by `method`."""
+        ...
+
+
 class SharedVectors(Protocol):
     """An HNSW index of the vectors inside the database, shared by every process: an
     optional part of the contract (PostgreSQL with pgvector offers it)."""
@@ -649,6 +683,7 @@ class Store(
     Harvests,
     ChangeFeed,
     Embeddings,
+    Keywords,
     Listings,
     People,
     MailQueue,

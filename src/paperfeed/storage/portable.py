@@ -105,6 +105,12 @@ TABLES: tuple[Table, ...] = (
         "model,paper_pk",
         "model, paper_pk:int, content_hash, vector:bytes, current:bool",
     ),
+    # `content_hash` is the embedding's: keyphrases of a changed text are made again.
+    _table(
+        "paper_keywords",
+        "paper_pk",
+        "paper_pk:int, keywords:list, method, content_hash",
+    ),
     _table(
         "subscribers",
         "id",

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from paperfeed.ids import thumbnail_path
 from paperfeed.listings import latest_listing, parse_period, period_listing, trending_listing
 from paperfeed.models import SearchFilters
+from paperfeed.storage import Store
 from paperfeed.web.api_schema import (
     BAD_REQUEST,
     NEXT_PAGE_LINK,
@@ -37,7 +38,13 @@ from paperfeed.web.api_schema import (
 )
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.caching import TRENDING_KEEP_S, share_header
-from paperfeed.web.hf_format import daily_item, paper_object, search_item
+from paperfeed.web.hf_format import (
+    add_keywords,
+    daily_item,
+    paper_ids,
+    paper_object,
+    search_item,
+)
 from paperfeed.web.params import BadRequest, choice_param, flag_param, int_param, paper_pk
 
 router = APIRouter(prefix="/api", tags=["papers"])
@@ -81,7 +88,7 @@ def search(
     results = state.searcher.search(q[:MAX_QUERY_CHARS], limit=size, filters=filters)
     thumbnails = _thumbnail_urls(state, [hit.paper.id for hit in results.hits])
     items = [search_item(hit, hit.listed, thumbnails.get(hit.paper.id)) for hit in results.hits]
-    return ApiJson(items, headers=SEARCHED)
+    return ApiJson(with_keywords(state.store, items), headers=SEARCHED)
 
 
 @router.get(
@@ -145,13 +152,11 @@ def daily_papers(
         items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
     headers = TRENDING if order == "trending" else PUBLIC
     thumbnails = _thumbnail_urls(state, [item.paper.id for item in items])
-    return ApiJson(
-        [
-            daily_item(item, listing.trends.get(item.pk), thumbnails.get(item.paper.id))
-            for item in items
-        ],
-        headers=headers,
-    )
+    found = [
+        daily_item(item, listing.trends.get(item.pk), thumbnails.get(item.paper.id))
+        for item in items
+    ]
+    return ApiJson(with_keywords(state.store, found), headers=headers)
 
 
 def _encode_cursor(day: date, pk: int) -> str:
@@ -192,10 +197,8 @@ def papers(request: Request, cursor: Cursor = None, limit: PageLimit = None) -> 
         query = urlencode({"cursor": next_cursor, "limit": size})
         headers["Link"] = f'<{state.settings.base_url.rstrip("/")}/api/papers?{query}>; rel="next"'
     thumbnails = _thumbnail_urls(state, [item.paper.id for item in items])
-    return ApiJson(
-        [daily_item(item, thumbnail=thumbnails.get(item.paper.id)) for item in items],
-        headers=headers,
-    )
+    found = [daily_item(item, thumbnail=thumbnails.get(item.paper.id)) for item in items]
+    return ApiJson(with_keywords(state.store, found), headers=headers)
 
 
 @router.get(
@@ -217,14 +220,22 @@ def paper(request: Request, paper_id: PaperId) -> ApiJson:
     else:
         thumbnail = _thumbnail_urls(state, [listed.paper.id]).get(listed.paper.id)
         data = paper_object(listed.paper, listed.upvotes, listed, thumbnail)
-    return ApiJson(data, headers=PUBLIC)
+    return ApiJson(with_keywords(state.store, [data])[0], headers=PUBLIC)
 
 
-def _thumbnail_urls(state: AppState, paper_ids: list[str]) -> dict[str, str]:
+def with_keywords(store: Store, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Paper objects or items with their papers' keyphrases (`ai_keywords`), read at once."""
+    ids = paper_ids(objects)
+    if ids:
+        add_keywords(objects, store.keywords_for_ids(ids))
+    return objects
+
+
+def _thumbnail_urls(state: AppState, ids: list[str]) -> dict[str, str]:
     """The absolute URLs of the thumbnails of those papers that have one (HF's are absolute;
     from the configured address, never the request's Host)."""
     base = state.settings.base_url.rstrip("/")
     return {
         paper_id: base + thumbnail_path(paper_id, found.digest)
-        for paper_id, found in state.store.thumbnails_for(paper_ids).items()
+        for paper_id, found in state.store.thumbnails_for(ids).items()
     }

@@ -74,6 +74,7 @@ class PaperObject(TypedDict):
     projectPage: NotRequired[str]
     thumbnail: NotRequired[str]  # GET /api/papers/{paper_id} only: the first page of the PDF
     numComments: NotRequired[int]  # visible comments in this site's discussion
+    ai_keywords: NotRequired[list[str]]  # keyphrases picked from its text (keywords/)
 
 
 @with_config(_CLOSED)

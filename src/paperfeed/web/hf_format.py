@@ -8,7 +8,7 @@ fields they do not know.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -103,6 +103,21 @@ def daily_item(
             "score": round(why.score, 4),
         }
     return item
+
+
+def add_keywords(objects: Sequence[dict[str, Any]], keywords: Mapping[str, Sequence[str]]) -> None:
+    """Give each paper object (or the `paper` of each item) its keyphrases as `ai_keywords`,
+    where Hugging Face puts them; papers without any get none."""
+    for data in objects:
+        paper = data.get("paper", data)
+        phrases = keywords.get(paper["id"])
+        if phrases:
+            paper["ai_keywords"] = list(phrases)
+
+
+def paper_ids(objects: Sequence[dict[str, Any]]) -> list[str]:
+    """The ids of the papers of paper objects or items (what add_keywords looks up)."""
+    return [data.get("paper", data)["id"] for data in objects]
 
 
 def segments(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from paperfeed.models import Collection
 from paperfeed.search.followed import for_you as for_you_papers
-from paperfeed.web.api import ApiJson
+from paperfeed.web.api import ApiJson, with_keywords
 from paperfeed.web.api_schema import (
     BAD_REQUEST,
     SIGNED_IN,
@@ -88,6 +88,7 @@ def collection(
         {"paper": paper_object(e.paper), "addedAt": iso_z(e.added_at), "note": e.note}
         for e in entries
     ]
+    with_keywords(state.store, papers)
     return ApiJson({"collection": _collection(chosen), "papers": papers}, headers=PRIVATE)
 
 
@@ -122,4 +123,4 @@ def for_you(request: Request, interest: Interest = None, all: AllTime = None) ->
         for f in suggested
         if f.pk in listed
     ]
-    return ApiJson(rows, headers=PRIVATE)
+    return ApiJson(with_keywords(state.store, rows), headers=PRIVATE)

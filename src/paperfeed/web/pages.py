@@ -77,10 +77,12 @@ def render(
     False (a page built from what those versions do not follow, such as a shared collection);
     `search` pages are kept apart from the lists (distinct queries are many).
     A signed-in reader's page marks what they upvoted, saved, dismissed and read; papers
-    with a thumbnail show it."""
+    with a thumbnail show it; every page's papers bring their keyphrases (one query)."""
     state = state_of(request)
     context.update(_reader_marks(request, state, context))
-    context.setdefault("thumbnails", state.store.thumbnails_for(_page_ids(context)))
+    ids = _page_ids(context)
+    context.setdefault("thumbnails", state.store.thumbnails_for(ids) if ids else {})
+    context["keywords"] = state.store.keywords_for_ids(ids) if ids else {}
     kept = keep and status == 200 and rendered_for_anyone(request.scope)
     headers = share_header("anonymous", keep_s, search) if kept else None
     return state.templates.TemplateResponse(

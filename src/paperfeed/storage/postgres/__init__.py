@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paperfeed.storage.postgres.digests import DigestQueries
 from paperfeed.storage.postgres.discussions import DiscussionQueries
+from paperfeed.storage.postgres.keywords import KeywordQueries
 from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.moderation import ModerationQueries
@@ -28,6 +29,7 @@ class PostgresStore(
     ModerationQueries,
     ThumbnailQueries,
     DiscussionQueries,
+    KeywordQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperfeed.storage.sqlite.database import sqlite_path
 from paperfeed.storage.sqlite.digests import DigestQueries
 from paperfeed.storage.sqlite.discussions import DiscussionQueries
+from paperfeed.storage.sqlite.keywords import KeywordQueries
 from paperfeed.storage.sqlite.library import LibraryQueries
 from paperfeed.storage.sqlite.listings import ListingQueries
 from paperfeed.storage.sqlite.moderation import ModerationQueries
@@ -29,6 +30,7 @@ class SqliteStore(
     ModerationQueries,
     ThumbnailQueries,
     DiscussionQueries,
+    KeywordQueries,
     TransferQueries,
 ):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""
