@@ -268,6 +268,8 @@ async def _handle_error(request: Request, exc: Exception) -> Response:
         if exc.json or request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(exc)}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
+    if isinstance(exc, OperatorsOnly) and exc.json:
+        return JSONResponse({"error": str(exc)}, status_code=403)
     status, message = _status_and_message(exc)
     # A 405 says which methods the path has (Allow), as RFC 9110 asks; a busy database is a
     # moment's wait: say when to come back.

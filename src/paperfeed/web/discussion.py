@@ -12,17 +12,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
 
 from paperfeed.discussion.mail import unsubscribe_subject
 from paperfeed.ids import paper_path
 from paperfeed.models import Comment
-from paperfeed.moderation import is_operator, reason_text
 from paperfeed.people.tokens import BadToken
 from paperfeed.storage import CommentNotFound
 from paperfeed.web.app import state_of
 from paperfeed.web.forms import ReaderForm, form_answer, reader_form
+from paperfeed.web.moderation import moderate, operator_form
 from paperfeed.web.pages import paper_response, render
 from paperfeed.web.params import BadRequest, form_text, local_path, paper_pk
 from paperfeed.web.people import ONE_CLICK_BODY
@@ -141,30 +141,6 @@ async def follow(request: Request, paper_id: str) -> Response:
     return form_answer(posted, _anchor(normalised), {"following": on})
 
 
-NOT_OPERATOR = "only operators (PAPERFEED_OPERATORS) may hide or show things"
-
-
-async def _operator_form(request: Request) -> ReaderForm | Response:
-    """The post, checked, from an operator; for anyone else a 403 (JSON when asked for)."""
-    posted = await reader_form(request, "moderate")
-    if not is_operator(posted.state.settings, posted.account):
-        if posted.wants_json:
-            return JSONResponse({"error": NOT_OPERATOR}, status_code=403)
-        raise HTTPException(403, NOT_OPERATOR)
-    return posted
-
-
-def _moderate(posted: ReaderForm, kind: str, key: str, hide: bool) -> bool:
-    store = posted.state.store
-    if not hide:
-        return store.unhide(kind, key)
-    try:
-        reason = reason_text(form_text(posted.form.get("reason")))
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
-    return store.hide(kind, key, posted.account.id, reason, posted.now)
-
-
 @router.post("/papers/{paper_id:path}/comments/{comment_id}/hide", response_model=None)
 async def hide_comment(request: Request, paper_id: str, comment_id: str) -> Response:
     """An operator hides a comment (with an optional reason): it leaves the discussion, its
@@ -181,14 +157,12 @@ async def unhide_comment(request: Request, paper_id: str, comment_id: str) -> Re
 async def _comment_moderation(
     request: Request, paper_id: str, comment_id: str, hide: bool
 ) -> Response:
-    posted = await _operator_form(request)
-    if isinstance(posted, Response):
-        return posted
+    posted = await operator_form(request)
     normalised, pk = paper_pk(posted.state.store, paper_id)
     comment = posted.state.store.get_comment(_id(comment_id))
     if comment.paper_pk != pk:
         raise CommentNotFound(comment.id)
-    changed = _moderate(posted, "comment", str(comment.id), hide)
+    changed = moderate(posted, "comment", str(comment.id), hide)
     data = {"comment": comment.id, "hidden": hide, "changed": changed}
     return form_answer(posted, _anchor(normalised, comment.id), data)
 
@@ -206,13 +180,9 @@ async def unhide_reader(request: Request, reader_id: str) -> Response:
 
 
 async def _reader_moderation(request: Request, reader_id: str, hide: bool) -> Response:
-    posted = await _operator_form(request)
-    if isinstance(posted, Response):
-        return posted
+    posted = await operator_form(request)
     reader = posted.state.store.get_subscriber(_id(reader_id, "reader"))
-    if hide and reader.id == posted.account.id:
-        raise BadRequest("an operator cannot hide themselves")
-    changed = _moderate(posted, "reader", str(reader.id), hide)
+    changed = moderate(posted, "reader", str(reader.id), hide)
     back = local_path(posted.form.get("next"), "/")
     return form_answer(posted, back, {"reader": reader.id, "hidden": hide, "changed": changed})
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.ids import paper_path
 from paperfeed.models import HiddenItem, Subscriber
-from paperfeed.moderation import is_operator
+from paperfeed.moderation import is_operator, reason_text
 from paperfeed.storage import Store, SubscriberNotFound
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.forms import ReaderForm, form_answer, reader_form
@@ -47,11 +47,28 @@ def operator(request: Request) -> tuple[AppState, Subscriber]:
     return state, account
 
 
-async def _operator_form(request: Request) -> ReaderForm:
+async def operator_form(request: Request) -> ReaderForm:
+    """The post, checked (web/forms.reader_form), from an operator: OperatorsOnly (403)
+    for anyone else."""
     posted = await reader_form(request, "moderate")
     if not is_operator(posted.state.settings, posted.account):
-        raise OperatorsOnly()
+        raise OperatorsOnly(posted.wants_json)
     return posted
+
+
+def moderate(posted: ReaderForm, kind: str, key: str, hide: bool) -> bool:
+    """Hide (with the form's `reason`) or show again `kind` `key`; whether anything changed.
+    BadRequest for a reason too long, or an operator hiding themselves."""
+    store = posted.state.store
+    if not hide:
+        return store.unhide(kind, key)
+    if kind == "reader" and key == str(posted.account.id):
+        raise BadRequest("an operator cannot hide themselves")
+    try:
+        reason = reason_text(form_text(posted.form.get("reason")))
+        return store.hide(kind, key, posted.account.id, reason, posted.now)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
 
 
 def _target(store: Store, kind: str | None, raw: str | None) -> tuple[str, str]:
@@ -76,15 +93,11 @@ def _target(store: Store, kind: str | None, raw: str | None) -> tuple[str, str]:
 @router.post("/moderation/hide", response_model=None)
 async def hide(request: Request) -> Response:
     """Hide `kind` (paper, reader, comment) `key`, with an optional `reason`."""
-    posted = await _operator_form(request)
+    posted = await operator_form(request)
     kind, key = _target(
         posted.state.store, form_text(posted.form.get("kind")), form_text(posted.form.get("key"))
     )
-    reason = form_text(posted.form.get("reason")) or ""
-    try:
-        hidden = posted.state.store.hide(kind, key, posted.account.id, reason, posted.now)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
+    hidden = moderate(posted, kind, key, hide=True)
     back = local_path(posted.form.get("next"), "/moderation")
     return form_answer(posted, back, {"hidden": True, "new": hidden, "kind": kind, "key": key})
 
@@ -92,11 +105,11 @@ async def hide(request: Request) -> Response:
 @router.post("/moderation/unhide", response_model=None)
 async def unhide(request: Request) -> Response:
     """Show `kind` `key` again."""
-    posted = await _operator_form(request)
+    posted = await operator_form(request)
     kind = form_text(posted.form.get("kind")) or ""
     key = (form_text(posted.form.get("key")) or "").strip()
     try:
-        shown = posted.state.store.unhide(kind, key)
+        shown = moderate(posted, kind, key, hide=False)
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
     back = local_path(posted.form.get("next"), "/moderation")

@@ -39,10 +39,15 @@ class SignInNeeded(Exception):
 
 class OperatorsOnly(Exception):
     """An action or page for the site's operators (PAPERFEED_OPERATORS), asked for by a
-    signed-in reader who is not one: a 403."""
+    signed-in reader who is not one: a 403 (JSON for a script, `json`)."""
 
-    def __init__(self, message: str = "only this site's operators can do that") -> None:
+    def __init__(
+        self,
+        json: bool = False,
+        message: str = "only operators (PAPERFEED_OPERATORS) may hide or show things",
+    ) -> None:
         super().__init__(message)
+        self.json = json
 
 
 class CsrfFailed(ValueError):
