@@ -134,3 +134,19 @@ def test_hiding_what_does_not_exist_says_so(clients, kind, key, status):
     assert _post(op, "/moderation/hide", kind=kind, key=key).status_code == status
     too_long = _post(op, "/moderation/hide", kind="paper", key=PAPER, reason="r" * 501)
     assert too_long.status_code == 400
+
+
+def test_a_hidden_comment_is_listed_with_its_words_author_and_place(clients, store):
+    op, _, anonymous = clients
+    who = store.subscriber_by_email("reader@example.org")
+    store.set_public_name(who.id, "Mallory", who.created_at)
+    pk = store.pks_for_ids([PAPER])[PAPER]
+    comment = store.add_comment(
+        pk, who.id, None, "Buy <cheap> pills at example.org", who.created_at
+    )
+    assert "cheap" in anonymous.get(f"/papers/{PAPER}").text
+    assert _post(op, "/moderation/hide", kind="comment", key=str(comment.id)).status_code == 303
+    assert "cheap" not in anonymous.get(f"/papers/{PAPER}").text
+    listing = op.get("/moderation").text
+    assert "“Buy &lt;cheap&gt; pills at example.org” by Mallory on " + TITLE in listing
+    assert f'href="/papers/{PAPER}#comment-{comment.id}"' in listing

@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 from paperfeed.ids import paper_path
 from paperfeed.models import HiddenItem, Subscriber
 from paperfeed.moderation import is_operator, reason_text
-from paperfeed.storage import Store, SubscriberNotFound
+from paperfeed.storage import CommentNotFound, Store, SubscriberNotFound
+from paperfeed.text import shorten
 from paperfeed.web.app import AppState, state_of
 from paperfeed.web.forms import ReaderForm, form_answer, reader_form
 from paperfeed.web.pages import render
@@ -155,10 +156,25 @@ def _rows(store: Store, items: list[HiddenItem]) -> list[HiddenRow]:
             who = person(int(item.key)) if item.key.isdigit() else None
             label = _who(who) if who else f"reader {item.key} (gone)"
         else:
-            label = f"comment {item.key}"
+            label, link = _comment_label(store, item.key)
         by = person(item.hidden_by)
         rows.append(HiddenRow(item, label, link, _who(by) if by else "an operator no longer here"))
     return rows
+
+
+def _comment_label(store: Store, key: str) -> tuple[str, str | None]:
+    """A hidden comment as /moderation shows it: its first words, by whom, where it is."""
+    try:
+        comment = store.get_comment(int(key))
+    except (CommentNotFound, ValueError):
+        return f"comment {key} (gone)", None
+    papers = store.papers_by_pk([comment.paper_pk])
+    paper = papers.get(comment.paper_pk)
+    words = shorten(comment.text, 80) if comment.text else "(deleted)"
+    by = comment.author_name or "a reader no longer here"
+    where = f" on {paper.title or paper.id}" if paper else ""
+    link = f"{paper_path(paper.id)}#comment-{comment.id}" if paper else None
+    return f"“{words}” by {by}{where}", link
 
 
 def _who(person: Subscriber) -> str:
