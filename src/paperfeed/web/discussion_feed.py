@@ -19,7 +19,7 @@ from paperfeed.web.api_schema import BAD_REQUEST, NOT_FOUND, Discussion, PaperId
 from paperfeed.web.app import state_of
 from paperfeed.web.caching import share_header
 from paperfeed.web.discussion import comment_json
-from paperfeed.web.feeds import ATOM, MEDIA_TYPE, _stamp
+from paperfeed.web.feeds import MEDIA_TYPE, add, new_feed, stamp
 from paperfeed.web.params import paper_pk
 
 router = APIRouter(include_in_schema=False)
@@ -40,22 +40,8 @@ def discussion_atom(
     """An Atom 1.0 document of `comments` (newest first), each entry's content its safe HTML
     (`html` by comment id); ElementTree escapes every text and attribute. Without comments
     the feed was last updated `quiet_since` (the paper's date: the same answer every time)."""
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-
-    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        child = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        if text is not None:
-            child.text = text
-        return child
-
-    add(feed, "id", self_url)
-    add(feed, "title", title)
     newest = max((c.edited_at or c.created_at for c in comments), default=quiet_since)
-    add(feed, "updated", _stamp(newest))
-    add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
-    add(feed, "link", rel="alternate", href=page_url, type="text/html")
-    add(feed, "generator", "paperfeed")
+    feed = new_feed(title, self_url, page_url, newest)
     for comment in comments:
         entry = add(feed, "entry")
         url = f"{page_url}#comment-{comment.id}"
@@ -63,8 +49,8 @@ def discussion_atom(
         add(entry, "id", url)
         add(entry, "title", f"{'Reply' if comment.parent_id else 'Comment'} by {name}")
         add(entry, "link", rel="alternate", href=url, type="text/html")
-        add(entry, "published", _stamp(comment.created_at))
-        add(entry, "updated", _stamp(comment.edited_at or comment.created_at))
+        add(entry, "published", stamp(comment.created_at))
+        add(entry, "updated", stamp(comment.edited_at or comment.created_at))
         add(add(entry, "author"), "name", name)
         add(entry, "content", html[comment.id], type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -24,7 +24,7 @@ FEED_SIZE = 30
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 
 
-def _stamp(value: date | datetime | None) -> str:
+def stamp(value: date | datetime | None) -> str:
     if value is None:
         value = datetime.now(UTC)
     if not isinstance(value, datetime):
@@ -32,26 +32,36 @@ def _stamp(value: date | datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    """A child element of an Atom document (ElementTree escapes its text and attributes)."""
+    child = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+    if text is not None:
+        child.text = text
+    return child
+
+
+def new_feed(
+    title: str, self_url: str, page_url: str, updated: date | datetime | None
+) -> ET.Element:
+    """An Atom feed element with its head (id, title, updated, self and page links); entries
+    go in with `add`, and ET.tostring(feed, encoding="utf-8", xml_declaration=True) writes it."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    add(feed, "id", self_url)
+    add(feed, "title", title)
+    add(feed, "updated", stamp(updated))
+    add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
+    add(feed, "link", rel="alternate", href=page_url, type="text/html")
+    add(feed, "generator", "paperfeed")
+    return feed
+
+
 def atom_feed(
     title: str, self_url: str, page_url: str, base_url: str, papers: list[tuple[Paper, date | None]]
 ) -> bytes:
     """An Atom 1.0 document; `papers` pairs each paper with the day it was listed."""
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-
-    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        child = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        if text is not None:
-            child.text = text
-        return child
-
-    add(feed, "id", self_url)
-    add(feed, "title", title)
     days = [day or p.day for p, day in papers]
-    add(feed, "updated", _stamp(max((d for d in days if d), default=None)))
-    add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
-    add(feed, "link", rel="alternate", href=page_url, type="text/html")
-    add(feed, "generator", "paperfeed")
+    feed = new_feed(title, self_url, page_url, max((d for d in days if d), default=None))
     for (paper, _), day in zip(papers, days, strict=True):
         entry = add(feed, "entry")
         url = base_url + paper_path(paper.id)
@@ -61,9 +71,9 @@ def atom_feed(
         add(entry, "link", rel="alternate", href=url, type="text/html")
         if paper.abs_url:
             add(entry, "link", rel="related", href=paper.abs_url, title="arXiv")
-        add(entry, "updated", _stamp(day or paper.updated or paper.published))
+        add(entry, "updated", stamp(day or paper.updated or paper.published))
         if paper.published:
-            add(entry, "published", _stamp(paper.published))
+            add(entry, "published", stamp(paper.published))
         for name in paper.authors:
             add(add(entry, "author"), "name", name)
         for category in paper.categories:
