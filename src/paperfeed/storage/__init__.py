@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from paperfeed.storage.base import Store
 from paperfeed.storage.errors import (
+    AlreadySubmitted,
     CollectionNotFound,
     NameTaken,
     PaperNotFound,
     StorageError,
     StoreBusy,
+    SubmissionLimit,
     SubscriberNotFound,
 )
 from paperfeed.storage.sqlite import SqliteStore
 from paperfeed.storage.urls import is_postgres, sqlite_path
 
 __all__ = [
+    "AlreadySubmitted",
     "CollectionNotFound",
     "NameTaken",
     "PaperNotFound",
@@ -22,6 +25,7 @@ __all__ = [
     "StorageError",
     "Store",
     "StoreBusy",
+    "SubmissionLimit",
     "SubscriberNotFound",
     "open_store",
 ]

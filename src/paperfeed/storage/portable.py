@@ -148,6 +148,9 @@ TABLES: tuple[Table, ...] = (
     ),
     _table("follows", "owner_id,kind,value", "owner_id:int, kind, value, created_at:time_ms"),
     _table("feed_tokens", "owner_id", "owner_id:int, digest"),
+    _table(
+        "submissions", "paper_pk", "paper_pk:int, subscriber_id:int, day:date, submitted_at:time"
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).

@@ -7,6 +7,7 @@ from paperfeed.storage.postgres.library import LibraryQueries
 from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
+from paperfeed.storage.postgres.submissions import SubmissionQueries
 from paperfeed.storage.postgres.transfer import TransferQueries
 from paperfeed.storage.postgres.vectors import VectorQueries
 from paperfeed.storage.postgres.votes import VoteQueries
@@ -22,6 +23,7 @@ class PostgresStore(
     VoteQueries,
     DigestQueries,
     LibraryQueries,
+    SubmissionQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and

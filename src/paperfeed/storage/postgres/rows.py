@@ -32,6 +32,8 @@ LISTED_COLUMNS = (
     "(SELECT submitted_by FROM featured f WHERE f.paper_pk = p.pk AND submitted_by IS NOT NULL "
     " ORDER BY day LIMIT 1) AS submitted_by, "
     "(SELECT min(day) FROM featured f WHERE f.paper_pk = p.pk) AS featured_on, "
+    "(SELECT r.public_name FROM submissions s JOIN subscribers r ON r.id = s.subscriber_id "
+    " WHERE s.paper_pk = p.pk) AS submitted_here_by, "
     f"{P_COLUMNS}"
 )
 SUBSCRIBER_COLUMNS = (
@@ -95,6 +97,7 @@ def listed_row(row: dict[str, Any]) -> ListedPaper:
         num_comments=int(row["num_comments"] or 0),
         submitted_by=row["submitted_by"],
         featured_on=row["featured_on"],
+        submitted_here_by=row["submitted_here_by"],
     )
 
 

@@ -9,6 +9,7 @@ from paperfeed.storage.sqlite.listings import ListingQueries
 from paperfeed.storage.sqlite.papers import PaperQueries
 from paperfeed.storage.sqlite.people import PeopleQueries
 from paperfeed.storage.sqlite.search import SearchQueries
+from paperfeed.storage.sqlite.submissions import SubmissionQueries
 from paperfeed.storage.sqlite.transfer import TransferQueries
 from paperfeed.storage.sqlite.votes import VoteQueries
 
@@ -23,6 +24,7 @@ class SqliteStore(
     VoteQueries,
     DigestQueries,
     LibraryQueries,
+    SubmissionQueries,
     TransferQueries,
 ):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""
