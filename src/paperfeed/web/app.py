@@ -73,7 +73,17 @@ def create_app(
     settings: Settings, store: Store | None = None, searcher: Searcher | None = None
 ) -> FastAPI:
     """The application; opens the store and the searcher from `settings` unless given them."""
-    from paperfeed.web import api, feeds, library, library_api, outbox, pages, people, votes
+    from paperfeed.web import (
+        api,
+        feeds,
+        library,
+        library_api,
+        outbox,
+        pages,
+        people,
+        submit,
+        votes,
+    )
 
     settings = ensure_secret_key(settings, store)
 
@@ -118,6 +128,7 @@ def create_app(
     app.include_router(votes.router)
     app.include_router(library.router)
     app.include_router(library_api.router)
+    app.include_router(submit.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     if settings.dev:

@@ -22,7 +22,7 @@ from paperfeed.web.security import CSRF_FIELD, SignInNeeded, check_csrf, current
 HOUR_S = 3600.0
 # Posts a reader may make an hour, per action (a bucket each): generous for clicks (saving,
 # marking), tighter for what others read.
-RATES = {"library": 600, "name": 20}
+RATES = {"library": 600, "name": 20, "submit": 30}
 
 
 @dataclass(frozen=True)
