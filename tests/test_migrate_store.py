@@ -209,6 +209,8 @@ def _fill(store) -> None:
     store.follow(gone.id, "search", "koopman operators", NOW)
     store.set_feed_token(active.id, "ada-feed-token")
     store.set_public_name(active.id, "Ada.L", NOW)
+    # A paper submitted (and featured on its day with it).
+    store.submit_paper("2606.00007", active.id, NOW, 5)
 
 
 def _everything(store) -> dict:
@@ -244,6 +246,7 @@ def _everything(store) -> dict:
         "newest": store.newest_papers(None, 100),
         "days": (store.latest_day(), store.day_before(date(2026, 6, 23))),
         "featured": store.featured_for("2606.00003"),
+        "submission": (store.submission_of("2606.00007"), store.submitted_papers("ada.l")),
         "upvotes": store.upvotes_for(pks.values()),
         "half-life": store.trend_half_life(),
         # Links in mail already sent (unsubscribe, sign-in) still verify on the target.
@@ -322,14 +325,15 @@ def test_everything_arrives_equal(make_url, migrate, source_backend, target_back
 
     assert result.exit_code == 0, result.output
     checks = _checks(result.output)
-    assert len(checks) == 22
+    assert len(checks) == 23
     for name, (source_rows, target_rows, ours, theirs, verdict) in checks.items():
         assert (source_rows, ours, verdict) == (target_rows, theirs, "ok"), name
     assert checks["papers"][0] == "31" and checks["embeddings"][0] == "62"
     assert checks["outgoing_mail_data"][0] == "4" and checks["digest_papers"][0] == "2"
     assert checks["collections"][0] == "3" and checks["collection_entries"][0] == "4"
     assert checks["follows"][0] == "3" and checks["feed_tokens"][0] == "1"
-    assert "copied " in result.output and "all 22 tables match" in result.output
+    assert checks["submissions"][0] == "1"
+    assert "copied " in result.output and "all 23 tables match" in result.output
     target = open_store(target_url)
     try:
         assert _everything(target) == _everything(source)
@@ -375,7 +379,7 @@ def test_a_second_run_checks_again_and_copies_nothing(make_url, migrate):
     again = migrate(source_url, target_url)
 
     assert again.exit_code == 0, again.output
-    assert "was copied already; all 22 tables match" in again.output
+    assert "was copied already; all 23 tables match" in again.output
     assert open_store(target_url).count_papers() == 31
 
 

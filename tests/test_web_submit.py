@@ -100,6 +100,8 @@ def test_an_unknown_paper_is_fetched_listed_and_named_everywhere(app, smtp_serve
     listed = ada.get("/papers/date/2020-05-28").text
     assert FUZZING_TITLE in listed and 'href="/submitters/ada.l">ada.l</a>' in listed
     assert "4 more today" in ada.get("/submit").text
+    own = ada.get("/submitters/ADA.L").text  # signed in: with the reader's own marks
+    assert "Submitted by ada.l" in own and FUZZING_TITLE in own
     with TestClient(app, base_url="https://testserver") as anyone:
         (item,) = anyone.get("/api/daily_papers", params={"date": "2020-05-28"}).json()
         assert item["submittedBy"] == {

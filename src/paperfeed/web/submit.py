@@ -140,7 +140,7 @@ def submitter_page(request: Request, name: str, p: str | None = None) -> Respons
         request,
         "submitter.html",
         submitter=reader.public_name,
-        items=items[:PAGE_SIZE],
+        submitted=items[:PAGE_SIZE],
         page=page,
         more=len(items) > PAGE_SIZE,
         active="",
