@@ -1,5 +1,7 @@
-"""Submit a paper to the day's list: a reader names an arXiv paper, recent enough, fetched from
-arXiv's Atom API when the catalog lacks it, and it is recorded as theirs, once.
+"""Submit a paper to the day's list: check what the reader named, fetch it if new, record it.
+
+A reader names an arXiv paper, recent enough; the catalog's copy is used, or arXiv's Atom API
+is asked for it; and it is recorded as theirs, once.
 
 What "it appears on that day's list" means here. Lists in paperfeed are by a paper's own day
 (listed, else its arXiv date: `paper_day`), for every source, Hugging Face's featured days

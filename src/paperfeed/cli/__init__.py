@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from paperfeed.cli import catalog, digest, mail, migrate, recommend, search, serve
+from paperfeed.cli import catalog, digest, mail, migrate, recommend, search, serve, submit
 from paperfeed.cli.context import AppContext
 from paperfeed.config import ConfigError, load_settings, setting_help
 from paperfeed.storage import StoreBusy
@@ -63,6 +63,7 @@ for command in (
     catalog.harvest,
     catalog.stats,
     catalog.show,
+    submit.submit,
     search.search,
     search.similar,
     search.embed,

@@ -1,8 +1,8 @@
-"""The submit page: a signed-in reader submits an arXiv paper to the day's list
-(submissions.py says what that means), and the page of a reader's submissions.
+"""The submit page and the page of a reader's submissions (submissions.py does the work).
 
-A refusal shows the form again with the reason (a 4xx, or 503 when arXiv did not answer);
-a script asking for JSON gets {"error"} or the submission. Success goes to the paper's page."""
+A signed-in reader submits an arXiv paper to the day's list there. A refusal shows the form
+again with the reason (a 4xx, or 503 when arXiv did not answer); a script asking for JSON
+gets {"error"} or the submission. Success goes to the paper's page."""
 
 from __future__ import annotations
 

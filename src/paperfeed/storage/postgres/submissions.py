@@ -1,5 +1,4 @@
-"""Papers readers submit to the day's list, in PostgreSQL: once per paper, a few per reader a
-day."""
+"""Papers readers submit to the day's list, in PostgreSQL: once each, a few a reader a day."""
 
 from __future__ import annotations
 
