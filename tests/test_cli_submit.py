@@ -4,19 +4,17 @@ from datetime import UTC, datetime
 
 from click.testing import CliRunner
 
-from conftest import FIXTURES, make_paper
+from conftest import make_paper
 from paperfeed.cli import cli
 from paperfeed.models import Preferences
 from replay import Reply
+from test_web_submit import one_entry_feed
 
 
 def test_submit_as_a_reader_fetches_and_refuses_what_the_page_refuses(
     settings, store, tmp_path, replay
 ):
-    xml = (FIXTURES / "atom_id_list.xml").read_text()
-    head, first, *_ = xml.split("  <entry>")
-    one = f"{head}  <entry>{first.split('  </entry>')[0]}  </entry>\n</feed>\n"
-    replay.route("/api/query", Reply(one.encode()), id_list="2005.14124")
+    replay.route("/api/query", Reply(one_entry_feed(0)), id_list="2005.14124")
     now = datetime.now(UTC)
     ada = store.create_subscriber("ada@example.org", Preferences(), now)
     store.create_subscriber("nameless@example.org", Preferences(), now)

@@ -17,7 +17,7 @@ FUZZING_TITLE = "Active Fuzzing for Testing and Securing Cyber-Physical Systems"
 CATALOG = "2606.10001"  # one of conftest's WEB_PAPERS
 
 
-def _one_entry(index: int) -> bytes:
+def one_entry_feed(index: int) -> bytes:
     """atom_id_list.xml with only its `index`th entry: what arXiv answers for one id."""
     xml = (FIXTURES / "atom_id_list.xml").read_text()
     head, *entries = xml.split("  <entry>")
@@ -31,8 +31,8 @@ EMPTY = (FIXTURES / "atom_empty.xml").read_bytes()
 
 @pytest.fixture
 def arxiv(replay):
-    replay.route("/api/query", Reply(_one_entry(0)), id_list=FUZZING)
-    replay.route("/api/query", Reply(_one_entry(1)), id_list="astro-ph/0601001")
+    replay.route("/api/query", Reply(one_entry_feed(0)), id_list=FUZZING)
+    replay.route("/api/query", Reply(one_entry_feed(1)), id_list="astro-ph/0601001")
     replay.route("/api/query", Reply(EMPTY), id_list="2606.99999")
     return replay
 
@@ -234,7 +234,7 @@ def test_arxiv_down_is_said_and_nothing_is_half_written(
     reply = {
         "503": Reply(b"busy", status=503),
         "timeout": Reply(hold=release, drop=True),
-        "cut": Reply(_one_entry(0), cut_at=200),
+        "cut": Reply(one_entry_feed(0), cut_at=200),
     }[failure]
     replay.route("/api/query", reply)
     app = _app(store, mail_settings, tmp_path, fake_embedder, replay, request_timeout_s=0.3)

@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 from test_ui import _sign_in
 
-from conftest import FIXTURES, _page, start_server
+from conftest import _page, start_server
 from replay import ReplayServer, Reply
+from test_web_submit import one_entry_feed
 
 FUZZING = "2005.14124"
 
@@ -16,12 +17,8 @@ FUZZING = "2005.14124"
 @pytest.fixture(scope="module")
 def submit_server(tmp_path_factory):
     """A dev server over an empty catalog, asking the replay server for arXiv papers."""
-    xml = (FIXTURES / "atom_id_list.xml").read_text()
-    head, first, *_ = xml.split("  <entry>")
-    head = head.replace("<opensearch:totalResults>3<", "<opensearch:totalResults>1<")
-    one = f"{head}  <entry>{first.split('  </entry>')[0]}  </entry>\n</feed>\n"
     arxiv = ReplayServer().start()
-    arxiv.route("/api/query", Reply(one.encode()), id_list=FUZZING)
+    arxiv.route("/api/query", Reply(one_entry_feed(0)), id_list=FUZZING)
     server, url = start_server(
         tmp_path_factory.mktemp("submit"),
         "--dev",
