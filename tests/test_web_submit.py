@@ -281,3 +281,12 @@ def test_hugging_face_names_are_escaped_and_said_to_be_theirs(app, smtp_server, 
         assert "<b>x</b>" not in page
         paper = anyone.get("/papers/2606.10003").text
         assert "&lt;b&gt;x&lt;/b&gt; via Hugging Face" in paper
+
+
+def test_names_no_one_can_have_find_nothing(app, store):
+    with TestClient(app, base_url="https://testserver") as anyone:
+        for name in ("\x00", "a\x00b", "x" * 5000, "%", "<b>"):
+            answer = anyone.get("/api/daily_papers", params={"submitter": name})
+            assert (answer.status_code, answer.json()) == (200, [])
+        for path in ("/submitters/%00", "/submitters/a%00b", "/submitters/admin", "/submitters/x"):
+            assert anyone.get(path).status_code == 404

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from paperfeed.ids import paper_path
 from paperfeed.models import Subscriber
-from paperfeed.people.names import MAX_NAME_CHARS
+from paperfeed.people.names import BadName, public_name
 from paperfeed.storage import AlreadySubmitted, SubmissionLimit
 from paperfeed.submissions import SubmitRefused, Submitted, submit
 from paperfeed.web.app import AppState, state_of
@@ -130,7 +130,10 @@ def submitter_page(request: Request, name: str, p: str | None = None) -> Respons
     no page here: its papers say "via Hugging Face")."""
     state = state_of(request)
     page = int_param("p", p, 0, 0, 10_000)
-    reader = state.store.subscriber_by_public_name(name) if len(name) <= MAX_NAME_CHARS else None
+    try:
+        reader = state.store.subscriber_by_public_name(public_name(name))
+    except BadName:  # no reader can have it
+        reader = None
     if reader is None or not reader.public_name:
         raise HTTPException(404)
     items = state.store.submitted_papers(

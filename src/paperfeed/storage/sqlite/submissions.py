@@ -116,6 +116,8 @@ class SubmissionQueries(Database):
         offset: int = 0,
         imported: bool = True,
     ) -> list[ListedPaper]:
+        if "\x00" in submitter:  # no name holds one (PostgreSQL text cannot)
+            return []
         if imported:
             where = [f"p.pk IN ({_SUBMITTED_HERE_SQL} UNION {_SUBMITTED_ON_HF_SQL})"]
             params: list[Any] = [name_key(submitter), submitter]
