@@ -234,6 +234,8 @@ def _fill(store) -> None:
     store.save_thumbnail(pks["2606.00003"], image, 96_377, NOW)
     store.thumbnail_failed(pks["2606.00007"], "HTTP 503", 2, NOW + timedelta(hours=4), NOW)
     store.thumbnail_failed(pks["2606.00010"], "not an arXiv paper: no PDF", 1, None, NOW)
+    # A paper submitted (and featured on its day with it).
+    store.submit_paper("2606.00007", active.id, NOW, 5)
 
 
 def _everything(store) -> dict:
@@ -280,6 +282,7 @@ def _everything(store) -> dict:
         "newest": store.newest_papers(None, 100),
         "days": (store.latest_day(), store.day_before(date(2026, 6, 23))),
         "featured": store.featured_for("2606.00003"),
+        "submission": (store.submission_of("2606.00007"), store.submitted_papers("ada.l")),
         "upvotes": store.upvotes_for(pks.values()),
         "half-life": store.trend_half_life(),
         # Links in mail already sent (unsubscribe, sign-in) still verify on the target.
@@ -365,6 +368,7 @@ def test_everything_arrives_equal(make_url, migrate, source_backend, target_back
     assert checks["outgoing_mail_data"][0] == "4" and checks["digest_papers"][0] == "2"
     assert checks["collections"][0] == "3" and checks["collection_entries"][0] == "4"
     assert checks["follows"][0] == "3" and checks["feed_tokens"][0] == "1"
+    assert checks["submissions"][0] == "1"
     assert checks["paper_keywords"][0] == "2"
     assert "copied " in result.output and f"all {len(TABLE_NAMES)} tables match" in result.output
     target = open_store(target_url)

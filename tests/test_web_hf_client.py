@@ -53,3 +53,14 @@ def test_read_paper_gives_markdown(api):
     text = api.read_paper("2606.27372")
     assert text.startswith("# DnA: Denoising Attention for Visual Tasks\n")
     assert "## Abstract" in text
+
+
+def test_list_daily_papers_by_submitter(api):
+    papers = list(api.list_daily_papers(submitter="taesiri", limit=100))
+    assert len(papers) == 35  # the sample's papers Hugging Face says taesiri submitted
+    assert all(p.submitted_by.username == "taesiri" for p in papers)
+    days = [p.submitted_at for p in papers]
+    assert days == sorted(days, reverse=True)  # newest first
+    page = list(api.list_daily_papers(submitter="taesiri", limit=10, p=3))
+    assert [p.id for p in page] == [p.id for p in papers[30:]]
+    assert list(api.list_daily_papers(submitter="nobody-at-all")) == []

@@ -150,3 +150,16 @@ def test_a_hidden_comment_is_listed_with_its_words_author_and_place(clients, sto
     listing = op.get("/moderation").text
     assert "“Buy &lt;cheap&gt; pills at example.org” by Mallory on " + TITLE in listing
     assert f'href="/papers/{PAPER}#comment-{comment.id}"' in listing
+
+
+def test_a_hidden_reader_is_no_longer_named_beside_what_they_submitted(clients, store):
+    op, _, anonymous = clients
+    who = store.subscriber_by_email("reader@example.org")
+    store.set_public_name(who.id, "Mallory", who.created_at)
+    store.submit_paper(PAPER, who.id, who.created_at, 5)
+    assert "submitted by <a" in anonymous.get(f"/papers/{PAPER}").text
+    assert _post(op, "/moderation/hide", kind="reader", key=str(who.id)).status_code == 303
+    page = anonymous.get(f"/papers/{PAPER}").text
+    assert "Mallory" not in page and TITLE in page
+    pk = store.pks_for_ids([PAPER])[PAPER]
+    assert store.listed_by_pk([pk])[pk].submitted_here_by is None

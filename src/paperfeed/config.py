@@ -210,6 +210,14 @@ class Settings:
         "Processes that compose digests side by side when thousands are due (0: one per "
         "core; 1: no forking).",
     )
+    submit_window_days: int = _setting(
+        14,
+        "A reader may submit a paper to the day's list up to this many days after its arXiv "
+        "date (its first version), as on Hugging Face.",
+    )
+    submit_per_day: int = _setting(
+        5, "Papers one reader may submit a day (UTC); more the next day."
+    )
     worker_sources: str = _setting(
         "",
         "What `paperfeed worker` ingests each cycle, space-separated: `arxiv` (OAI-PMH harvest "
@@ -321,6 +329,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}DIGEST_HOUR must be an hour from 0 to 23")
     if settings.digest_weekly_day.strip().lower() not in WEEKDAYS:
         raise ConfigError(f"{ENV_PREFIX}DIGEST_WEEKLY_DAY must be one of {', '.join(WEEKDAYS)}")
+    if settings.submit_window_days < 0 or settings.submit_per_day < 1:
+        raise ConfigError(
+            f"{ENV_PREFIX}SUBMIT_WINDOW_DAYS must not be negative and "
+            f"{ENV_PREFIX}SUBMIT_PER_DAY must be at least 1"
+        )
     if settings.digest_trending < 0:
         raise ConfigError(f"{ENV_PREFIX}DIGEST_TRENDING must not be negative")
     if settings.max_retries < 0:

@@ -88,6 +88,17 @@ class Featured:
     submitted_by: str | None = None
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A paper a reader submitted to the day's list (submissions.py): once per paper."""
+
+    paper_id: str
+    subscriber_id: int
+    submitter: str | None  # the reader's public name now (None once they dropped it)
+    day: date  # the UTC day it was submitted on
+    submitted_at: datetime
+
+
 @dataclass
 class UpsertCounts:
     """What writing a batch of papers did."""
@@ -180,9 +191,16 @@ class ListedPaper:
     day: date | None
     upvotes: int = 0
     num_comments: int = 0  # visible comments in this instance's discussion
-    submitted_by: str | None = None
+    submitted_by: str | None = None  # as imported (a Hugging Face user name)
     featured_on: date | None = None
     hf_comments: int = 0  # the comment count seen on Hugging Face (imported), 0 when unknown
+    # The public name of the reader who submitted it here (submissions.py), read at read time.
+    submitted_here_by: str | None = None
+
+    @property
+    def submitter(self) -> str | None:
+        """Who is shown as its submitter: a reader here first, else Hugging Face's."""
+        return self.submitted_here_by or self.submitted_by
 
 
 FREQUENCIES = ("daily", "weekly", "paused")

@@ -17,6 +17,7 @@ from paperfeed.cli import (
     recommend,
     search,
     serve,
+    submit,
     thumbnails,
 )
 from paperfeed.cli.context import AppContext
@@ -73,6 +74,7 @@ for command in (
     catalog.harvest,
     catalog.stats,
     catalog.show,
+    submit.submit,
     search.search,
     search.similar,
     search.embed,

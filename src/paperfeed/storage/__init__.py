@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paperfeed.storage.base import Store
 from paperfeed.storage.errors import (
+    AlreadySubmitted,
     CollectionNotFound,
     CommentNotFound,
     NameTaken,
@@ -11,12 +12,14 @@ from paperfeed.storage.errors import (
     PaperNotFound,
     StorageError,
     StoreBusy,
+    SubmissionLimit,
     SubscriberNotFound,
 )
 from paperfeed.storage.sqlite import SqliteStore
 from paperfeed.storage.urls import is_postgres, sqlite_path
 
 __all__ = [
+    "AlreadySubmitted",
     "CollectionNotFound",
     "CommentNotFound",
     "NameTaken",
@@ -26,6 +29,7 @@ __all__ = [
     "StorageError",
     "Store",
     "StoreBusy",
+    "SubmissionLimit",
     "SubscriberNotFound",
     "open_store",
 ]

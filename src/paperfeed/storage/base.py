@@ -39,15 +39,18 @@ from paperfeed.models import (
     Preferences,
     QueuedMail,
     SearchFilters,
+    Submission,
     Subscriber,
     Thumbnail,
     ThumbnailTask,
     UpsertCounts,
 )
 from paperfeed.storage.errors import (  # noqa: F401 - re-exported
+    AlreadySubmitted,
     CollectionNotFound,
     PaperNotFound,
     StorageError,
+    SubmissionLimit,
     SubscriberNotFound,
 )
 from paperfeed.storage.portable import ImportProgress, Key, Row
@@ -636,6 +639,47 @@ class Discussions(Protocol):
     ) -> bool:
         """In one transaction: note the comments up to `through_id` as mailed and queue `mail`;
         False (nothing queued) when they were mailed already or mail was turned off."""
+
+
+class Submissions(Protocol):
+    """Papers readers submit to the day's list (submissions.py), once per paper, a limited
+    number per reader and UTC day. A submission also features the paper (source "paperfeed")
+    on its day, so lists and the API say who submitted it and when; the submitter's public
+    name is read when a list is, so a renamed reader shows their new name. Submissions and a
+    reader's rename move list_version."""
+
+    def submit_paper(
+        self, paper_id: str, subscriber_id: int, now: datetime, per_day: int
+    ) -> Submission:
+        """Record that the reader submits the paper on now's UTC day, in one transaction with
+        the count of their submissions that day. AlreadySubmitted when the paper was submitted
+        before (by anyone, also by a submit racing this one: the database keeps one);
+        SubmissionLimit when the reader has `per_day` that day; PaperNotFound;
+        SubscriberNotFound. Nothing is written when it raises."""
+        ...
+
+    def submission_of(self, paper_id: str) -> Submission | None:
+        """Who submitted the paper, and when; None when nobody did (or no such paper)."""
+        ...
+
+    def submissions_on(self, subscriber_id: int, day: date) -> int:
+        """How many papers the reader submitted on that UTC day."""
+        ...
+
+    def submitted_papers(
+        self,
+        submitter: str,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        imported: bool = True,
+    ) -> list[ListedPaper]:
+        """The papers whose shown submitter (ListedPaper.submitter) is `submitter`: a reader's
+        public name (any case) for what they submitted here, and (unless not `imported`) a
+        name imported from Hugging Face (as spelled) for papers no reader here submitted;
+        with since/until, only papers whose day is in that range. Newest day first, then most
+        voted."""
         ...
 
 
@@ -693,6 +737,7 @@ class Store(
     Moderation,
     Thumbnails,
     Discussions,
+    Submissions,
     Transactions,
     Secrets,
     Transfers,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
+from paperfeed.models import Submission
+
 
 class StorageError(Exception):
     """The database cannot be used (bad URL, unreadable file, failed migration)."""
@@ -58,3 +62,28 @@ class CommentNotFound(LookupError):
     def __init__(self, comment_id: int | str) -> None:
         super().__init__(f"no comment {comment_id!r}")
         self.comment_id = comment_id
+
+
+class AlreadySubmitted(ValueError):
+    """The paper was submitted before (a paper is submitted once); `submission` says by whom."""
+
+    def __init__(self, submission: Submission) -> None:
+        who = submission.submitter or "a reader"
+        super().__init__(
+            f"{submission.paper_id} was already submitted by {who} on {submission.day.isoformat()}"
+        )
+        self.submission = submission
+
+
+class SubmissionLimit(ValueError):
+    """The reader has submitted as many papers as the UTC day `day` allows; more from
+    `resets_at` on (the next day's midnight, UTC)."""
+
+    def __init__(self, per_day: int, day: date) -> None:
+        resets_at = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
+        super().__init__(
+            f"you have submitted {per_day} papers today, the most a day allows; you can "
+            f"submit again from {resets_at:%Y-%m-%d %H:%M} UTC"
+        )
+        self.per_day = per_day
+        self.resets_at = resets_at

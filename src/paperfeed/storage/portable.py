@@ -180,6 +180,9 @@ TABLES: tuple[Table, ...] = (
         "subscriber_id:int, paper_pk:int, mail:bool, mailed_through:int, last_mailed_at:time, "
         "since:time",
     ),
+    _table(
+        "submissions", "paper_pk", "paper_pk:int, subscriber_id:int, day:date, submitted_at:time"
+    ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
 # Tables whose integer key is handed out by the database (sequences to move on after a load).

@@ -59,7 +59,7 @@ class ApiJson(JSONResponse):
 
 
 MAX_QUERY_CHARS = 250  # as Hugging Face caps `q`
-_SUBMITTER_SCAN = 1000
+MAX_SUBMITTER_CHARS = 100  # names are at most 32 here; HF's are short too
 _MAX_KEY = 2**63 - 1
 # Every answer here is the same for every reader: kept until the lists or the indexes change,
 # trending for at most a minute (it moves with the clock too).
@@ -110,8 +110,10 @@ def daily_papers(
 ) -> ApiJson:
     """`date` YYYY-MM-DD, `week` YYYY-Www or `month` YYYY-MM (at most one; default: the
     latest day). `sort`: publishedAt (default; by day, then votes) or trending (votes decayed by
-    age, across days when no period is given). `p` page from 0, `limit` 1-100 (default 50).
-    `has_code`: only papers that link to their code."""
+    age, across days when no period is given). `submitter`: only the papers that user
+    submitted (within the period if one is given, else from every day), newest day first.
+    `p` page from 0, `limit` 1-100 (default 50). `has_code`: only papers that link to their
+    code."""
     state = state_of(request)
     code = flag_param("has_code", has_code)
     order = choice_param("sort", sort, ("publishedAt", "trending"), "publishedAt")
@@ -122,34 +124,37 @@ def daily_papers(
     ]
     if len(given) > 1:
         raise BadRequest("give at most one of date, week and month")
-    window_page, window_size = (0, _SUBMITTER_SCAN) if submitter else (page, size)
+    if submitter is not None and submitter.strip():
+        # In the database, a page at a time: filtering a fetched page would lose papers past it.
+        period = parse_period(*given[0]) if given else None
+        submitted = state.store.submitted_papers(
+            submitter.strip()[:MAX_SUBMITTER_CHARS],
+            period.start if period else None,
+            period.end if period else None,
+            size,
+            page * size,
+        )
+        return ApiJson([daily_item(item) for item in submitted], headers=PUBLIC)
     if given:
         period = parse_period(*given[0])
         listing = period_listing(
-            state.store,
-            period,
-            window_page,
-            window_size,
-            "upvotes" if order == "trending" else "date",
-            code,
+            state.store, period, page, size, "upvotes" if order == "trending" else "date", code
         )
     elif order == "trending":
         listing = trending_listing(
             state.store,
             datetime.now(UTC),
-            window_page,
-            window_size,
+            page,
+            size,
             state.settings.trending_window_days,
             has_code=code,
         )
     else:
-        latest = latest_listing(state.store, "date", window_page, window_size, "date", code)
+        latest = latest_listing(state.store, "date", page, size, "date", code)
         if latest is None:
             return ApiJson([], headers=PUBLIC)
         listing = latest
     items = listing.items
-    if submitter:
-        items = [i for i in items if i.submitted_by == submitter][page * size : (page + 1) * size]
     headers = TRENDING if order == "trending" else PUBLIC
     thumbnails = _thumbnail_urls(state, [item.paper.id for item in items])
     found = [

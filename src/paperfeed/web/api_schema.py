@@ -34,11 +34,14 @@ class Author(TypedDict):
 
 @with_config(_CLOSED)
 class User(TypedDict):
-    """Who submitted a paper to the daily list (user, name and fullname are the same)."""
+    """Who submitted a paper to the daily list (user, name and fullname are the same): a
+    reader here (`via` "paperfeed", their public name) or, imported, a Hugging Face user."""
 
     user: str
     name: str
     fullname: str
+    type: Literal["user"]
+    via: Literal["paperfeed", "huggingface"]
 
 
 @with_config(_CLOSED)
@@ -177,7 +180,11 @@ DailySort = Annotated[
 Submitter = Annotated[
     str | None,
     WithJsonSchema({"type": "string"}),
-    Query(description="Only papers this user submitted to the daily list."),
+    Query(
+        description="Only papers this user submitted to the daily list: a reader's public name "
+        "here (any case), or a Hugging Face user's name (as spelled) for papers no reader here "
+        "submitted. With date, week or month, within it; without, from every day, newest first."
+    ),
 ]
 HasCode = Annotated[
     str | None,

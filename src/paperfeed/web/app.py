@@ -86,6 +86,7 @@ def create_app(
         outbox,
         pages,
         people,
+        submit,
         thumbnails,
         votes,
     )
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(discussion.router)
     app.include_router(discussion_feed.router)
     app.include_router(discussion_feed.api_router)
+    app.include_router(submit.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(thumbnails.router)

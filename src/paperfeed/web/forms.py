@@ -30,6 +30,7 @@ RATES = {
     "comment-delete": 60,
     "discussion-follow": 60,
     "moderate": 300,
+    "submit": 30,
 }
 
 

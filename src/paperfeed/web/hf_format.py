@@ -33,8 +33,14 @@ def iso_z(value: date | datetime | None) -> str | None:
     )
 
 
-def _user(name: str | None) -> dict[str, Any] | None:
-    return {"user": name, "name": name, "fullname": name} if name else None
+def _user(listed: ListedPaper) -> dict[str, Any] | None:
+    """Who submitted it, as HF's user object; `via` (ours) says whether a reader here
+    ("paperfeed") or on Hugging Face ("huggingface"), so the two are never confused."""
+    name = listed.submitter
+    if not name:
+        return None
+    via = "paperfeed" if listed.submitted_here_by else "huggingface"
+    return {"user": name, "name": name, "fullname": name, "type": "user", "via": via}
 
 
 def paper_object(
@@ -69,7 +75,7 @@ def paper_object(
         data["numComments"] = listed.num_comments
     if listed is not None and listed.featured_on is not None:
         data["submittedOnDailyAt"] = iso_z(listed.featured_on)
-        submitter = _user(listed.submitted_by)
+        submitter = _user(listed)
         if submitter:
             data["submittedOnDailyBy"] = submitter
     return data
@@ -93,7 +99,7 @@ def daily_item(
         "numComments": listed.num_comments,
         "isAuthorParticipating": False,
     }
-    submitter = _user(listed.submitted_by)
+    submitter = _user(listed)
     if submitter:
         item["submittedBy"] = submitter
     if why is not None:

@@ -102,6 +102,7 @@ def _page_ids(context: dict[str, Any]) -> list[str]:
     ids += [hit.paper.id for hit in context.get("similar") or ()]
     ids += [entry.paper.id for entry in context.get("entries") or ()]
     ids += [listed.paper.id for listed, *_ in context.get("items") or ()]
+    ids += [listed.paper.id for listed in context.get("submitted") or ()]
     if context.get("paper") is not None:
         ids.append(context["paper"].id)
     return ids

@@ -10,6 +10,7 @@ from paperfeed.storage.postgres.listings import ListingQueries
 from paperfeed.storage.postgres.moderation import ModerationQueries
 from paperfeed.storage.postgres.papers import PaperQueries
 from paperfeed.storage.postgres.people import PeopleQueries
+from paperfeed.storage.postgres.submissions import SubmissionQueries
 from paperfeed.storage.postgres.thumbnails import ThumbnailQueries
 from paperfeed.storage.postgres.transfer import TransferQueries
 from paperfeed.storage.postgres.vectors import VectorQueries
@@ -30,6 +31,7 @@ class PostgresStore(
     ThumbnailQueries,
     DiscussionQueries,
     KeywordQueries,
+    SubmissionQueries,
     TransferQueries,
 ):
     """The Store for one PostgreSQL database; safe to share between threads (a pool), and

@@ -12,6 +12,7 @@ from paperfeed.storage.sqlite.moderation import ModerationQueries
 from paperfeed.storage.sqlite.papers import PaperQueries
 from paperfeed.storage.sqlite.people import PeopleQueries
 from paperfeed.storage.sqlite.search import SearchQueries
+from paperfeed.storage.sqlite.submissions import SubmissionQueries
 from paperfeed.storage.sqlite.thumbnails import ThumbnailQueries
 from paperfeed.storage.sqlite.transfer import TransferQueries
 from paperfeed.storage.sqlite.votes import VoteQueries
@@ -31,6 +32,7 @@ class SqliteStore(
     ThumbnailQueries,
     DiscussionQueries,
     KeywordQueries,
+    SubmissionQueries,
     TransferQueries,
 ):
     """The Store for one SQLite file; safe to share between threads (one connection each)."""

@@ -26,6 +26,11 @@ LISTED_COLUMNS = (
     "(SELECT submitted_by FROM featured f WHERE f.paper_pk = p.pk AND submitted_by IS NOT NULL "
     " ORDER BY day LIMIT 1) AS submitted_by, "
     "(SELECT min(day) FROM featured f WHERE f.paper_pk = p.pk) AS featured_on, "
+    # A reader an operator hid is no longer named (moderation.py).
+    "(SELECT r.public_name FROM submissions s JOIN subscribers r ON r.id = s.subscriber_id "
+    " WHERE s.paper_pk = p.pk AND NOT EXISTS (SELECT 1 FROM hidden_items h "
+    " WHERE h.kind = 'reader' AND h.item_key = CAST(s.subscriber_id AS TEXT))) "
+    "AS submitted_here_by, "
     f"{P_COLUMNS}"
 )
 _ORDERS = {
@@ -45,6 +50,7 @@ def listed_row(row: sqlite3.Row) -> ListedPaper:
         hf_comments=int(row["hf_comments"] or 0),
         submitted_by=row["submitted_by"],
         featured_on=parse_date(row["featured_on"]),
+        submitted_here_by=row["submitted_here_by"],
     )
 
 
