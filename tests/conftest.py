@@ -466,3 +466,20 @@ def sign_in(client, inbox, address: str) -> None:
     link = re.search(r"https://papers\.example\.org(/signin/\S+)", text).group(1)
     pressed = client.post(link, data={"csrf": csrf_token(client, link)}, follow_redirects=False)
     assert pressed.status_code == 303
+
+
+def worker_once(env: dict[str, str]):
+    """`paperfeed worker --once` in a process of its own with `env`; its CompletedProcess
+    (output as text), after checking it exited 0."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done

@@ -5,8 +5,6 @@ is recorded as failed and tried again only after its back-off; it is off unless 
 import dataclasses
 import io
 import os
-import subprocess
-import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import FIXTURES, SECRET, make_paper, query_one
+from conftest import FIXTURES, SECRET, make_paper, query_one, worker_once
 from paperfeed.cli import cli
 from paperfeed.thumbnails.job import (
     MAX_ATTEMPTS,
@@ -197,14 +195,7 @@ def test_a_worker_cycle_makes_a_batch_of_thumbnails_when_they_are_on(replay, set
         "PAPERFEED_THUMBNAILS_PER_CYCLE": "1",
         "PAPERFEED_THUMBNAIL_PDF_URL": f"{replay.url}/pdf",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "paperfeed", "worker", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = worker_once(env)
 
-    assert done.returncode == 0, done.stderr
     assert "thumbnails: made 1, failed 0, skipped 0" in done.stdout.splitlines()
     assert store.thumbnails_for(["2606.00001", "2606.00002"]).keys() == {"2606.00002"}

@@ -4,15 +4,13 @@ at the configured hour (here hour 0, so today's is due everywhere)."""
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
 
 import pytest
 
-from conftest import MODEL_DIR, SECRET
+from conftest import MODEL_DIR, SECRET, worker_once
 from paperfeed.models import Preferences
 
 
@@ -48,14 +46,7 @@ def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path, store):
         "PAPERFEED_WORKER_SOURCES": str(source),
         "PAPERFEED_DIGEST_HOUR": "0",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "paperfeed", "worker", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = worker_once(env)
     assert "added 3, updated 0, unchanged 0, skipped 0" in done.stdout
     outbox = sorted((tmp_path / "outbox").glob("*.eml"))
     messages = [message_from_bytes(p.read_bytes(), policy=default) for p in outbox]
@@ -63,14 +54,7 @@ def test_one_worker_cycle_ingests_and_sends_the_days_digest(tmp_path, store):
         assert [m["To"] for m in messages] == ["daily@example.org"]
         text = messages[0].get_body(("plain",)).get_content()
         assert "A paper listed today, number" in text and "α-stable" in text
-    again = subprocess.run(
-        [sys.executable, "-m", "paperfeed", "worker", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert again.returncode == 0, again.stderr
+    worker_once(env)
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == len(outbox)  # nothing twice
 
 
@@ -97,14 +81,7 @@ def test_a_worker_cycle_gives_the_new_papers_keyphrases(tmp_path, store):
         "PAPERFEED_MODEL_DIR": str(MODEL_DIR),
         "PAPERFEED_WORKER_SOURCES": str(source),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "paperfeed", "worker", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = worker_once(env)
     assert "keyphrases for 1 papers" in done.stdout
     phrases = store.keywords_for_ids(["2611.00001"])["2611.00001"]
     assert len(phrases) == 5 and all(p.lower() in source.read_text().lower() for p in phrases)
