@@ -151,6 +151,19 @@ def test_submitted_papers_by_name_readers_first_hugging_face_apart(store):
     assert store.submitted_papers("nobody") == []
 
 
+def _all_at_once(submit, stores, values) -> None:
+    """submit(store, value) for each pair, each on a thread of its own; then the stores close."""
+    threads = [
+        threading.Thread(target=submit, args=(w, v)) for w, v in zip(stores, values, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for writer in stores:
+        writer.close()
+
+
 def test_two_readers_submitting_one_paper_at_once_get_one_submission(store, database_url):
     names = ["ada", "bob", "cy", "dee"]
     readers = [_reader(store, f"{n}@example.org", n) for n in names]
@@ -166,15 +179,7 @@ def test_two_readers_submitting_one_paper_at_once_get_one_submission(store, data
         except AlreadySubmitted as exc:
             outcomes.append(exc)
 
-    threads = [
-        threading.Thread(target=submit, args=(w, r)) for w, r in zip(stores, readers, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for writer in stores:
-        writer.close()
+    _all_at_once(submit, stores, readers)
 
     won = [o for o in outcomes if isinstance(o, Submission)]
     lost = [o for o in outcomes if isinstance(o, AlreadySubmitted)]
@@ -198,14 +203,6 @@ def test_one_reader_racing_past_the_limit_gets_no_more_than_it(store, database_u
         except SubmissionLimit as exc:
             refused.append(exc)
 
-    threads = [
-        threading.Thread(target=submit, args=(w, p)) for w, p in zip(stores, ids, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for writer in stores:
-        writer.close()
+    _all_at_once(submit, stores, ids)
 
     assert store.submissions_on(ada, DAY) == 3 and len(refused) == 3
