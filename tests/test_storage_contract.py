@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import make_paper
+from conftest import drop_postgres_database, make_paper, new_postgres_database
 from paperfeed.models import DigestRecord, OutgoingMail
 from paperfeed.storage import NameTaken, SubscriberNotFound, open_store
 
@@ -44,6 +44,27 @@ def test_the_feed_keeps_a_transaction_that_took_its_revision_first_and_committed
     later.join()
     follower.catch_up()
     assert sorted(follower.seen) == ["2606.00001", "2606.00002"]
+
+
+def test_a_transaction_left_open_in_another_database_does_not_hold_the_feed(
+    store, backend, request
+):
+    # Transaction ids are shared by every database on a PostgreSQL server: another paperfeed
+    # (or anything else) writing next door must not stall this one's search indexes.
+    if backend != "postgres":
+        pytest.skip("one SQLite file is one database")
+    neighbour_url = new_postgres_database(request.getfixturevalue("postgres_template"))
+    neighbour = open_store(neighbour_url, migrate=False, pool_size=1)
+    follower = Follower(store)
+    try:
+        with neighbour.transaction():
+            neighbour.upsert_papers([make_paper("2606.00009")])  # takes an id, stays open
+            store.upsert_papers([make_paper("2606.00001")])
+            follower.catch_up()
+            assert sorted(follower.seen) == ["2606.00001"]
+    finally:
+        neighbour.close()
+        drop_postgres_database(neighbour_url)
 
 
 def test_a_reader_following_many_concurrent_writers_misses_nothing(store, database_url):

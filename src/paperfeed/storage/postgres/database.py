@@ -36,9 +36,19 @@ Connection = Any  # psycopg.Connection[dict[str, Any]]; psycopg is optional, so 
 # at once apply each migration once.
 _MIGRATION_LOCK = 7_315_001
 # The change feed hands out a revision only once every transaction that could still commit
-# an older one has ended: revisions below the oldest transaction id still running.
+# an older one has ended: revisions below the oldest transaction id still running. Transaction
+# ids are cluster-wide, so a transaction left open in another database on the same server would
+# hold every feed here still; one that pg_stat_activity shows in another database is passed over.
+# Anything it cannot place (committed since the snapshot, a prepared transaction, a background
+# worker) still holds the horizon: a late horizon only delays the feed, an early one loses rows.
 REV_SQL = "pg_current_xact_id()::text::bigint"
-HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+HORIZON_SQL = (
+    "(SELECT COALESCE((SELECT MIN(running::text::bigint) FROM pg_snapshot_xip(snap) AS running"
+    " WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS other"
+    " WHERE other.datname <> current_database()"
+    " AND other.backend_xid::text::bigint = mod(running::text::bigint, 4294967296))),"
+    " pg_snapshot_xmax(snap)::text::bigint) FROM pg_current_snapshot() AS snap)"
+)
 
 
 def now_utc() -> datetime:
