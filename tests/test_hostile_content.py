@@ -63,6 +63,10 @@ RAW_MARKUP = (
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "srcdoc", "xlink:href", "poster")
 BAD_SCHEME = re.compile(r"\s*(javascript|vbscript|data):", re.I)
 BUDGET_S = 0.1
+# The digest's render runs once, cold, so it is not the best of three: with two test processes
+# on two cores it took up to 0.13 s. It is here to catch hostile text that blows a render up
+# (seconds), not to time it: bench/digest_compose.py does that.
+COLD_BUDGET_S = 0.5
 TODAY = datetime.now(UTC).date()
 TEMPLATES = Path(__file__).resolve().parents[1] / "src/paperfeed"
 
@@ -320,7 +324,7 @@ def test_topics_and_the_digest_mail_hold_it_too(world, smtp_server):
 
     report = send_digests(store, searcher, settings, datetime.now(UTC), TODAY)
     assert (report.composed, report.delivery.sent) == (1, 1)
-    timings.seconds["digest mail (render, cold caches)"] = report.seconds["render"]
+    assert report.seconds["render"] < COLD_BUDGET_S, report.seconds
     digest = inbox.to("eve@example.org")[-1]
     assert digest["Bcc"] is None and "\n" not in digest["Subject"]
     assert len(digest["Subject"]) < 200
