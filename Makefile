@@ -78,10 +78,8 @@ lint: $(STAMP)
 
 # Every store test runs on SQLite and on PostgreSQL: scripts/with-postgres.sh installs PostgreSQL
 # 15 and pgvector when missing, starts a throwaway server on loopback for the run, and stops it.
-# Two pytest workers (pytest-xdist), one a core: each test has its own database, folder and
-# ports, so they run in any order (1,727 tests: 305 s on 2 cores, against ~600 s in one).
 test: lint audit $(MODEL) $(KATEX) browser
-	scripts/with-postgres.sh $(BIN)/pytest --playwright -n 2
+	scripts/with-postgres.sh $(BIN)/pytest --playwright
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
