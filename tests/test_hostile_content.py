@@ -63,8 +63,8 @@ RAW_MARKUP = (
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "srcdoc", "xlink:href", "poster")
 BAD_SCHEME = re.compile(r"\s*(javascript|vbscript|data):", re.I)
 BUDGET_S = 0.1
-# The digest's render runs once, cold, so it is not the best of three: with two test processes
-# on two cores it took up to 0.13 s. It is here to catch hostile text that blows a render up
+# The digest's render runs once, cold, so it cannot be the best of three: with the cores shared
+# (two pytest processes) it took 0.13 s. It is here to catch hostile text that blows a render up
 # (seconds), not to time it: bench/digest_compose.py does that.
 COLD_BUDGET_S = 0.5
 TODAY = datetime.now(UTC).date()
